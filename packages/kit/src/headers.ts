@@ -1,0 +1,13 @@
+/** Header names the router and the subgraphs agree on. */
+export const Headers = {
+  requestId: 'x-request-id',
+  authorization: 'authorization',
+  /** The end client's address, as the router saw it (subgraphs only see the router's). */
+  clientIp: 'x-campus-client-ip',
+  routerSignature: 'x-campus-router-signature',
+} as const;
+
+export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}

@@ -1,0 +1,15 @@
+/**
+ * Helpers for DataLoader batch functions: one query for all keys, results back in key order with
+ * null (or an empty list) where nothing matched — what DataLoader requires.
+ */
+export function orderByKeys<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): (T | null)[] {
+  const byKey = new Map<K, T>();
+  for (const row of rows) byKey.set(keyOf(row), row);
+  return keys.map((k) => byKey.get(k) ?? null);
+}
+
+export function groupByKeys<K, T>(keys: readonly K[], rows: T[], keyOf: (row: T) => K): T[][] {
+  const groups = new Map<K, T[]>(keys.map((k) => [k, []]));
+  for (const row of rows) groups.get(keyOf(row))?.push(row);
+  return keys.map((k) => groups.get(k) ?? []);
+}

@@ -1,0 +1,48 @@
+/**
+ * graphql-shield, the same way in every subgraph: fail closed (any field without a rule is denied),
+ * rules read only the context's viewer, and the federation entry points `_service` and `_entities`
+ * are allowed explicitly — field rules still apply to whatever `_entities` returns, because shield
+ * guards fields by type, not by the path that reached them.
+ */
+import type { GraphQLSchema } from 'graphql';
+import { applyMiddleware } from 'graphql-middleware';
+import { allow, deny, rule, shield, type IRules } from 'graphql-shield';
+import { forbidden, unauthenticated } from './errors.ts';
+import type { Role, Viewer } from './viewer.ts';
+
+export { allow, and, chain, deny, or, rule } from 'graphql-shield';
+
+export interface ViewerContext {
+  viewer: Viewer | null;
+}
+
+export const isAuthenticated = rule({ cache: 'contextual' })(
+  (_parent, _args, ctx: ViewerContext) => (ctx.viewer ? true : unauthenticated()),
+);
+
+export const hasRole = (...roles: Role[]) =>
+  rule(`hasRole:${roles.join(',')}`, { cache: 'contextual' })((_parent, _args, ctx: ViewerContext) => {
+    if (!ctx.viewer) return unauthenticated();
+    return roles.includes(ctx.viewer.role) ? true : forbidden(`This needs one of the roles ${roles.join(', ')}.`);
+  });
+
+export const isAdmin = hasRole('ADMIN');
+
+/** The rules federation itself needs on every subgraph. */
+export const federationRules = {
+  Query: { _service: allow, _entities: allow },
+  _Service: { '*': allow },
+};
+
+export function applyShield(schema: GraphQLSchema, rules: IRules): GraphQLSchema {
+  return applyMiddleware(
+    schema,
+    shield(rules, {
+      fallbackRule: deny,
+      // Our resolvers throw coded GraphQLErrors (NOT_FOUND, CONFLICT ...) that clients must see as is.
+      allowExternalErrors: true,
+      fallbackError: () => forbidden('You are not allowed to see or do this.'),
+    }),
+  );
+}
+

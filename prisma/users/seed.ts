@@ -1,0 +1,37 @@
+/**
+ * Demo data for the users service: the three demo accounts (admin, instructor, student, password
+ * "campus-demo") plus generated instructors and students that the courses seed enrolls and assigns.
+ * Idempotent: running it twice changes nothing.
+ */
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededInstructorId, seededStudentId, type SeedSize } from '@campus/kit';
+import type { PrismaClient } from '@campus/users/generated/prisma/client';
+import { hashPassword } from '@campus/users/passwords';
+
+const FIRST = ['Alex', 'Bea', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goro', 'Hana', 'Ivan', 'Jia', 'Kofi', 'Lena', 'Mateo', 'Nia', 'Omar', 'Priya'];
+const LAST = ['Okafor', 'Schmidt', 'Tanaka', 'Silva', 'Novak', 'Haddad', 'Kim', 'Rossi', 'Dubois', 'Singh', 'Larsen', 'Moreau'];
+const personName = (i: number) => `${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]}`;
+
+export async function seedUsers(prisma: PrismaClient, size: SeedSize): Promise<{ created: number }> {
+  // One hash for every demo account: Argon2id is deliberately slow, and they share a password anyway.
+  const passwordHash = await hashPassword(DEMO_PASSWORD);
+  const rows = [
+    ...DEMO_ACCOUNTS.map((a) => ({ ...a })),
+    ...Array.from({ length: size.instructors - 1 }, (_, k) => ({
+      id: seededInstructorId(k + 1),
+      email: `instructor${k + 1}@campus.test`,
+      name: personName(k * 7 + 3),
+      role: 'INSTRUCTOR' as const,
+    })),
+    ...Array.from({ length: size.students - 1 }, (_, k) => ({
+      id: seededStudentId(k + 1),
+      email: `student${k + 1}@campus.test`,
+      name: personName(k),
+      role: 'STUDENT' as const,
+    })),
+  ];
+  const { count } = await prisma.user.createMany({
+    data: rows.map((r) => ({ ...r, passwordHash })),
+    skipDuplicates: true,
+  });
+  return { created: count };
+}

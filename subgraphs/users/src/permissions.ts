@@ -1,0 +1,38 @@
+/**
+ * Who may read and do what in the users subgraph. Fail closed: a field without a rule is denied.
+ */
+import { allow, applyShield, federationRules, forbidden, isAdmin, isAuthenticated, rule } from '@campus/kit';
+import type { GraphQLSchema } from 'graphql';
+import type { Context } from './context.ts';
+import type { User } from './generated/prisma/client.ts';
+
+/** A user's email is theirs and admins' to see. */
+const isSelfOrAdmin = rule({ cache: 'strict' })((parent: User, _args, ctx: Context) => {
+  if (ctx.viewer && (ctx.viewer.id === parent.id || ctx.viewer.role === 'ADMIN')) return true;
+  return forbidden("Only the user and admins can see a user's email.");
+});
+
+export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
+  return applyShield(schema, {
+    Query: { ...federationRules.Query, me: allow, user: isAdmin, users: isAdmin },
+    Mutation: {
+      signUp: allow,
+      logIn: allow,
+      refreshSession: allow,
+      logOut: allow,
+      updateProfile: isAuthenticated,
+      changePassword: isAuthenticated,
+      setUserRole: isAdmin,
+    },
+    _Service: federationRules._Service,
+    User: { '*': allow, email: isSelfOrAdmin },
+    UserConnection: allow,
+    UserEdge: allow,
+    PageInfo: allow,
+    AuthPayload: allow,
+    LogOutPayload: allow,
+    UpdateProfilePayload: allow,
+    ChangePasswordPayload: allow,
+    SetUserRolePayload: allow,
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * createServer(deps): the users subgraph as an HTTP + graphql-ws handler. Adds the JWKS endpoint
+ * other services verify access tokens with.
+ */
+import { createSubgraphServer, localTokenVerifier, type Logger, type SubgraphServer } from '@campus/kit';
+import type { AccountDeps } from './accounts.ts';
+import type { UsersConfig } from './config.ts';
+import { contextFactory } from './context.ts';
+import type { PrismaClient } from './generated/prisma/client.ts';
+import { createSchema } from './schema.ts';
+import type { SigningKeys } from './signing-keys.ts';
+
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+export interface UsersDeps {
+  config: UsersConfig;
+  prisma: PrismaClient;
+  keys: SigningKeys;
+  logger: Logger;
+}
+
+export function createServer({ config, prisma, keys, logger }: UsersDeps): SubgraphServer {
+  const accounts: AccountDeps = {
+    prisma,
+    sessions: { keys, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlDays: config.refreshTokenTtlDays },
+    throttle: config.throttle,
+  };
+  return createSubgraphServer({
+    name: 'users',
+    schema: createSchema(),
+    logger,
+    production: config.production,
+    routerSigningSecret: config.routerSigningSecret,
+    createContext: contextFactory({ accounts, verifyToken: localTokenVerifier(keys.jwks), logger }),
+    routes: (app) => {
+      // Public by design: verifiers everywhere fetch it; it holds public keys only.
+      app.get(JWKS_PATH, (_req, res) => {
+        res.set('Cache-Control', 'public, max-age=300').json(keys.jwks);
+      });
+    },
+    healthCheck: async () => {
+      await prisma.$queryRaw`SELECT 1`;
+    },
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Assembles the users service from its config: database (migrated), Prisma client, signing keys,
+ * server. Used by index.ts (its own process) and by the embedded stack (all services in one).
+ */
+import { join } from 'node:path';
+import { createLogger, openDatabase, type Logger, type SubgraphServer } from '@campus/kit';
+import type { UsersConfig } from './config.ts';
+import { PrismaClient } from './generated/prisma/client.ts';
+import { createServer } from './server.ts';
+import { loadSigningKeys } from './signing-keys.ts';
+
+export const MIGRATIONS_DIR = new URL('../../../prisma/users/migrations', import.meta.url).pathname;
+
+export interface UsersService {
+  server: SubgraphServer;
+  prisma: PrismaClient;
+  close(): Promise<void>;
+}
+
+export async function createUsersService(config: UsersConfig, logger: Logger = createLogger('users', config.logLevel)): Promise<UsersService> {
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir && join(config.dataDir, 'pglite'),
+    migrationsDir: MIGRATIONS_DIR,
+    log: (m) => logger.info(m),
+  });
+  await db.migrate();
+  const prisma = new PrismaClient({ adapter: db.adapter });
+  const keys = await loadSigningKeys({ pem: config.jwtPrivateKeyPem, dataDir: config.dataDir });
+  const server = createServer({ config, prisma, keys, logger });
+  await server.start();
+  return {
+    server,
+    prisma,
+    async close() {
+      await server.stop();
+      await prisma.$disconnect();
+      await db.close();
+    },
+  };
+}
