@@ -12,3 +12,6 @@ export * from './db/database.ts';
 export * from './server/subgraph-server.ts';
 export * from './server/request-info.ts';
 export * from './seed-ids.ts';
+export * from './pubsub/pubsub.ts';
+export * from './pubsub/memory-pubsub.ts';
+export * from './events/event-bus.ts';

@@ -1,39 +1,39 @@
 /**
  * `npm start`: the embedded default. The router on :4000 and every subgraph on the next ports, in
  * one process, on PGlite under .data/ — nothing to install or run. Migrations apply at start; demo
- * data is seeded on first start only. The only file of the stack that listens, handles signals or exits.
+ * data is seeded into empty databases only (the embedded default; never a production database).
+ * The only file of the stack that listens, handles signals or exits.
  */
 import { join } from 'node:path';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedSize } from '@campus/kit';
-import { seedUsers } from '../../../prisma/users/seed.ts';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { SERVICE_DEFINITIONS } from './services.ts';
 import { REPO_ROOT, startStack } from './stack.ts';
 
-const env = process.env;
+const env = { ...process.env };
 const routerPort = Number(env.ROUTER_PORT ?? 4000);
-const stack = await startStack({
-  env,
-  ports: { router: routerPort, users: Number(env.USERS_PORT ?? routerPort + 1) },
-  dataDir: env.CAMPUS_DATA_DIR ?? join(REPO_ROOT, '.data'),
+// Subgraphs on the ports after the router's (4001, 4002, 4003), matching supergraph.yaml.
+SERVICE_DEFINITIONS.forEach((def, i) => {
+  env[`${def.name.toUpperCase()}_PORT`] ??= String(routerPort + i + 1);
 });
 
-// Seed only a database that has never had a user: demo data must never overwrite real data.
-if ((await stack.users.prisma.user.count()) === 0) {
-  const { created } = await seedUsers(stack.users.prisma, seedSize(1));
-  stack.logger.info({ users: created }, 'seeded demo data');
-}
+const stack = await startStack({ env, routerPort, dataDir: env.CAMPUS_DATA_DIR ?? join(REPO_ROOT, '.data') });
+const seeded = await stack.seedIfEmpty(Number(env.SEED_SCALE ?? 1));
+if (Object.keys(seeded).length) stack.logger.info({ seeded }, 'seeded demo data on first start');
 
-const banner = [
-  '',
-  'Campus is running (embedded default: PGlite under .data/)',
-  `  router + Apollo Sandbox   http://localhost:${routerPort}/graphql`,
-  `  users subgraph            ${stack.urls.users}/graphql (router-signed requests only)`,
-  `  health                    http://localhost:${routerPort}/health`,
-  '',
-  `Demo accounts (password "${DEMO_PASSWORD}"):`,
-  ...DEMO_ACCOUNTS.map((a) => `  ${a.role.padEnd(10)} ${a.email}`),
-  '',
-];
-console.log(banner.join('\n'));
+const port = (name: string) => new URL(stack.urls[name]!).port;
+console.log(
+  [
+    '',
+    'Campus is running on the embedded default (PGlite under .data/).',
+    `  router + Apollo Sandbox   http://localhost:${port('router')}/graphql`,
+    `  health                    http://localhost:${port('router')}/health`,
+    ...SERVICE_DEFINITIONS.map((d) => `  ${`${d.name} subgraph`.padEnd(25)} http://localhost:${port(d.name)}/graphql (answers the router only)`),
+    '',
+    `Demo accounts (password "${DEMO_PASSWORD}"):`,
+    ...DEMO_ACCOUNTS.map((a) => `  ${a.role.padEnd(10)} ${a.email}`),
+    '',
+  ].join('\n'),
+);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {

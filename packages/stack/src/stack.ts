@@ -5,23 +5,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, type Env, type Logger } from '@campus/kit';
+import { createLogger, createMemoryPubSub, type Env, type Logger } from '@campus/kit';
+import { createRouter, type Router } from '@campus/router';
 import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
 import { loadConfig as loadRouterConfig } from '@campus/router/config';
-import { createRouter, type Router } from '@campus/router';
-import { loadConfig as loadUsersConfig } from '@campus/users/config';
 import { JWKS_PATH } from '@campus/users/server';
-import { createUsersService, type UsersService } from '@campus/users/service';
+import { SERVICE_DEFINITIONS, type RunningService, type SharedInfra } from './services.ts';
 
 export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
 
 export interface StackOptions {
   /** Environment the services' configs are read from (process.env for `npm start`). */
   env: Env;
-  ports: { router: number; users: number };
-  /** Where embedded databases, keys and the composed supergraph live; absent = in memory / temp. */
+  /** Router port; subgraph ports come from <NAME>_PORT in env, else 0 (any free port). */
+  routerPort: number;
+  /** Where embedded databases, keys and the composed supergraph live; absent = in memory. */
   dataDir?: string | undefined;
   logLevel?: string;
   /** Interface to bind; absent = every interface (IPv4 and IPv6), as `npm start` wants for localhost. */
@@ -29,23 +30,25 @@ export interface StackOptions {
 }
 
 export interface Stack {
+  /** The router's GraphQL endpoint. */
   routerUrl: string;
-  urls: { router: string; users: string };
-  users: UsersService;
+  /** Base URL of the router and of each subgraph, by service name. */
+  urls: Record<string, string>;
+  services: Record<string, RunningService>;
   router: Router;
   supergraphPath: string;
   logger: Logger;
+  /** Seeds every service whose database is empty. */
+  seedIfEmpty(scale?: number): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
-const urlOf = (server: { address(): AddressInfo | string | null }) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-async function listen(server: import('node:http').Server, port: number, host?: string): Promise<string> {
+async function listen(server: Server, port: number, host?: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-  return urlOf(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
@@ -54,38 +57,70 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   // One process, so one secret shared by router and subgraphs; generated unless configured.
   const secret = options.env.ROUTER_SIGNING_SECRET ?? randomBytes(32).toString('hex');
   const env: Env = { ...options.env, ROUTER_SIGNING_SECRET: secret, LOG_LEVEL: logLevel };
-  const dataDir = options.dataDir;
+  const { dataDir } = options;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
-  const users = await createUsersService(
-    loadUsersConfig({ ...env, USERS_DATA_DIR: env.USERS_DATA_DIR ?? (dataDir && join(dataDir, 'users')) }),
-    createLogger('users', logLevel),
-  );
-  const usersUrl = await listen(users.server.httpServer, options.ports.users, options.host);
+  const shared: SharedInfra = { pubsub: createMemoryPubSub() };
+  const services: Record<string, RunningService> = {};
+  const urls: Record<string, string> = {};
+  const closeAll = async () => {
+    for (const s of Object.values(services).reverse()) await s.close();
+    await shared.pubsub.close();
+    await shared.bus?.close();
+  };
+  try {
+    for (const def of SERVICE_DEFINITIONS) {
+      const NAME = def.name.toUpperCase();
+      const serviceEnv: Env = {
+        ...env,
+        [`${NAME}_PORT`]: env[`${NAME}_PORT`] ?? '0',
+        [`${NAME}_DATA_DIR`]: env[`${NAME}_DATA_DIR`] ?? (dataDir && join(dataDir, def.name)),
+      };
+      const service = await def.start(serviceEnv, createLogger(def.name, logLevel), shared);
+      services[def.name] = service;
+      urls[def.name] = await listen(service.server.httpServer, Number(serviceEnv[`${NAME}_PORT`]), options.host);
+      // Later services reach earlier ones (e.g. payments asks courses for a price) by URL.
+      env[`${NAME}_URL`] = urls[def.name];
+    }
+  } catch (e) {
+    await closeAll();
+    throw e;
+  }
 
   // Compose supergraph.yaml with the addresses the subgraphs actually listen on.
-  const actual: Record<string, string> = { users: usersUrl };
-  const sources = readSupergraphConfig(join(REPO_ROOT, 'supergraph.yaml')).map((s) => ({ ...s, url: `${actual[s.name] ?? s.url}/graphql` }));
-  const supergraphDir = dataDir ?? join(REPO_ROOT, '.data', `tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const sources = readSupergraphConfig(join(REPO_ROOT, 'supergraph.yaml')).map((s) => ({
+    ...s,
+    url: urls[s.name] ? `${urls[s.name]}/graphql` : s.url,
+  }));
+  const supergraphDir = dataDir ?? join(REPO_ROOT, '.data', 'tmp', `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(supergraphDir, { recursive: true });
   const supergraphPath = join(supergraphDir, 'supergraph.graphql');
   writeFileSync(supergraphPath, composeSupergraph(sources));
 
-  const routerConfig = loadRouterConfig({ ...env, SUPERGRAPH_PATH: supergraphPath, JWKS_URL: `${usersUrl}${JWKS_PATH}` });
+  const routerConfig = loadRouterConfig({
+    ...env,
+    SUPERGRAPH_PATH: supergraphPath,
+    JWKS_URL: env.JWKS_URL ?? `${urls.users}${JWKS_PATH}`,
+  });
   const router = createRouter(routerConfig, { logger: createLogger('router', logLevel) });
-  const routerUrl = await listen(router.httpServer, options.ports.router, options.host);
+  urls.router = await listen(router.httpServer, options.routerPort, options.host);
   await router.start();
 
   return {
-    routerUrl: `${routerUrl}/graphql`,
-    urls: { router: routerUrl, users: usersUrl },
-    users,
+    routerUrl: `${urls.router}/graphql`,
+    urls,
+    services,
     router,
     supergraphPath,
     logger,
+    async seedIfEmpty(scale = 1) {
+      const created: Record<string, number> = {};
+      for (const s of Object.values(services)) Object.assign(created, await s.seedIfEmpty(scale));
+      return created;
+    },
     async close() {
       await router.stop();
-      await users.close();
+      await closeAll();
     },
   };
 }

@@ -3,11 +3,10 @@
  * Reads TEST_DATABASE_URL (PostgreSQL admin URL) and TEST_REDIS_URL when set.
  */
 import { signRouterRequest, type Env } from '@campus/kit';
-import { seedUsers } from '../../../prisma/users/seed.ts';
+import { SERVICE_DEFINITIONS } from './services.ts';
 import { startStack, type Stack } from './stack.ts';
 import { createTestDatabases } from './test-databases.ts';
 
-export const SERVICES = ['users'] as const;
 
 export interface TestStack extends Stack {
   secret: string;
@@ -15,20 +14,20 @@ export interface TestStack extends Stack {
 
 export interface TestStackOptions {
   env?: Env;
-  /** Seed the demo accounts (admin, instructor, student; password "campus-demo"). Default true. */
-  seed?: boolean;
+  /** Seed demo data at this scale (0 = none). Default: a small scale with the demo accounts. */
+  seedScale?: number;
 }
 
-export async function startTestStack({ env = {}, seed = true }: TestStackOptions = {}): Promise<TestStack> {
-  const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, [...SERVICES]);
+export async function startTestStack({ env = {}, seedScale = 0.01 }: TestStackOptions = {}): Promise<TestStack> {
+  const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, SERVICE_DEFINITIONS.map((d) => d.name));
   const secret = `test-secret-${'x'.repeat(32)}`;
   const stack = await startStack({
     env: { NODE_ENV: 'test', ROUTER_SIGNING_SECRET: secret, ...databases.env, ...env },
-    ports: { router: 0, users: 0 },
+    routerPort: 0,
     host: '127.0.0.1',
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
   });
-  if (seed) await seedUsers(stack.users.prisma, { instructors: 1, students: 1 });
+  if (seedScale > 0) await stack.seedIfEmpty(seedScale);
   return {
     ...stack,
     secret,

@@ -6,6 +6,8 @@ import { createLoaders, type Loaders } from './loaders.ts';
 
 export interface Context {
   viewer: Viewer | null;
+  /** Set by signUp/logIn/refreshSession: the account the request just signed in. */
+  signedInAs?: string;
   requestId: string;
   clientIp: string | undefined;
   logger: Logger;

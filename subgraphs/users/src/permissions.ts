@@ -6,8 +6,12 @@ import type { GraphQLSchema } from 'graphql';
 import type { Context } from './context.ts';
 import type { User } from './generated/prisma/client.ts';
 
-/** A user's email is theirs and admins' to see. */
+/**
+ * A user's email is theirs and admins' to see. signUp/logIn/refreshSession run without a token,
+ * so the account they just signed in counts as the viewer for their own payload.
+ */
 const isSelfOrAdmin = rule({ cache: 'strict' })((parent: User, _args, ctx: Context) => {
+  if (ctx.signedInAs === parent.id) return true;
   if (ctx.viewer && (ctx.viewer.id === parent.id || ctx.viewer.role === 'ADMIN')) return true;
   return forbidden("Only the user and admins can see a user's email.");
 });

@@ -109,23 +109,28 @@ function toAdapterError(error: unknown): unknown {
 }
 
 /**
- * Runs `fn` with a schema engine connected to a scratch PGlite, and frees both afterwards.
+ * Runs `fn` with a schema engine and frees it afterwards. The engine's databases come from
+ * `adapterFactory` (owned by the caller) or, by default, from scratch PGlites closed here.
  * The raw engine is exposed for commands beyond the helpers below.
  */
-export async function withSchemaEngine<T>(fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+export async function withSchemaEngine<T>(
+  fn: (engine: SchemaEngine) => Promise<T>,
+  adapterFactory?: SqlMigrationAwareDriverAdapterFactory,
+): Promise<T> {
   instantiateWasm();
-  const factory = new ScratchPgliteFactory();
+  const scratch = adapterFactory ? undefined : new ScratchPgliteFactory();
+  const factory = bindMigrationAwareSqlAdapterFactory(adapterFactory ?? scratch!);
   let engine: SchemaEngine | undefined;
   try {
     lastPanic = undefined;
-    engine = await bindings.SchemaEngine.new({ datamodels: undefined }, () => {}, bindMigrationAwareSqlAdapterFactory(factory));
+    engine = await bindings.SchemaEngine.new({ datamodels: undefined }, () => {}, factory);
     return await fn(engine);
   } catch (error) {
     if (lastPanic) throw new Error(`Prisma schema engine panicked: ${lastPanic}`, { cause: error });
     throw error;
   } finally {
     engine?.free();
-    await factory.close();
+    await scratch?.close();
   }
 }
 

@@ -1,17 +1,24 @@
 import { unauthenticated } from '@campus/kit';
 import { changePassword, logIn, setUserRole, signUp, updateProfile } from '../accounts.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
-import { endSession, rotateSession } from '../sessions.ts';
+import type { Context } from '../context.ts';
+import { endSession, rotateSession, type IssuedSession } from '../sessions.ts';
 
 const viewerOf = (ctx: { viewer: { id: string; sessionId: string } | null }) => {
   if (!ctx.viewer) throw unauthenticated();
   return ctx.viewer;
 };
 
+/** Marks the signed-in account on the context so its own payload may show its email. */
+const signedIn = <T extends IssuedSession>(ctx: Context, session: T): T => {
+  ctx.signedInAs = session.user.id;
+  return session;
+};
+
 export const Mutation: MutationResolvers = {
-  signUp: (_p, { input }, ctx) => signUp(ctx.accounts, input),
-  logIn: (_p, { input }, ctx) => logIn(ctx.accounts, input, ctx.clientIp),
-  refreshSession: (_p, { input }, ctx) => rotateSession(ctx.prisma, ctx.accounts.sessions, input.refreshToken),
+  signUp: async (_p, { input }, ctx) => signedIn(ctx, await signUp(ctx.accounts, input)),
+  logIn: async (_p, { input }, ctx) => signedIn(ctx, await logIn(ctx.accounts, input, ctx.clientIp)),
+  refreshSession: async (_p, { input }, ctx) => signedIn(ctx, await rotateSession(ctx.prisma, ctx.accounts.sessions, input.refreshToken)),
   logOut: async (_p, { input }, ctx) => ({ success: await endSession(ctx.prisma, input.refreshToken, ctx.viewer?.id) }),
   updateProfile: async (_p, { input }, ctx) => ({ user: await updateProfile(ctx.accounts, viewerOf(ctx).id, input) }),
   changePassword: async (_p, { input }, ctx) => ({ user: await changePassword(ctx.accounts, viewerOf(ctx), input) }),

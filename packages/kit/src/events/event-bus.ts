@@ -1,0 +1,26 @@
+/**
+ * Domain events between services (ARCHITECTURE.md section 6): written to an outbox in the same
+ * transaction as the change, relayed to the bus, consumed idempotently. Delivery is at least once;
+ * consumers record processed event ids so the effect happens exactly once.
+ */
+export interface DomainEvent<P = Record<string, unknown>> {
+  /** Unique id (UUID); consumers deduplicate on it. */
+  id: string;
+  /** e.g. "PaymentSucceeded", "PaymentRefunded", "CourseUpdated". */
+  type: string;
+  occurredAt: string;
+  payload: P;
+}
+
+export type EventHandler = (event: DomainEvent) => Promise<void>;
+
+export interface EventBus {
+  publish(event: DomainEvent): Promise<void>;
+  /**
+   * Consumes events of the given types as consumer `group` (one group per consuming service: every
+   * instance of the group shares the work, every group sees every event). A handler that throws
+   * leaves the event to be delivered again. Returns a function that stops consuming.
+   */
+  consume(group: string, types: string[], handler: EventHandler): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
