@@ -3,8 +3,9 @@
  * "campus-demo") plus generated instructors and students that the courses seed enrolls and assigns.
  * Idempotent: running it twice changes nothing.
  */
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededInstructorId, seededStudentId, type SeedSize } from '@campus/kit';
-import type { PrismaClient } from '@campus/users/generated/prisma/client';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededInstructorId, seededStudentId, seedSize, type SeedSize } from '@campus/kit';
+import { PrismaClient } from '@campus/users/generated/prisma/client';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { hashPassword } from '@campus/users/passwords';
 
 const FIRST = ['Alex', 'Bea', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goro', 'Hana', 'Ivan', 'Jia', 'Kofi', 'Lena', 'Mateo', 'Nia', 'Omar', 'Priya'];
@@ -34,4 +35,14 @@ export async function seedUsers(prisma: PrismaClient, size: SeedSize): Promise<{
     skipDuplicates: true,
   });
   return { created: count };
+}
+
+/** The uniform entry every prisma/<service>/seed.ts exports (npm run db:seed, the embedded stack). */
+export async function seed(adapter: SqlDriverAdapterFactory, scale: number): Promise<Record<string, number>> {
+  const prisma = new PrismaClient({ adapter });
+  try {
+    return { users: (await seedUsers(prisma, seedSize(scale))).created };
+  } finally {
+    await prisma.$disconnect();
+  }
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -22,8 +23,11 @@ interface TestDb {
   conn: SqlConnection;
   /** A second, independent session on the same database (PostgreSQL only). */
   connectAgain?: () => Promise<{ conn: SqlConnection; close(): Promise<void> }>;
-  /** A Prisma driver-adapter factory on the same database, to drive Prisma's own engine. */
-  prismaAdapter: SqlMigrationAwareDriverAdapterFactory;
+  /**
+   * Runs Prisma's own schema engine on the same database. Its connections are closed afterwards:
+   * the engine never unlocks its advisory lock, it relies on the session ending (as the CLI's does).
+   */
+  withPrismaEngine<T>(fn: (engine: SchemaEngine) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -38,7 +42,7 @@ const pgliteBackend: Backend = {
     const db = await PGlite.create();
     return {
       conn: fromPglite(db),
-      prismaAdapter: new PrismaPGlite(db) as unknown as SqlMigrationAwareDriverAdapterFactory,
+      withPrismaEngine: (fn) => withSchemaEngine(fn, new PrismaPGlite(db) as unknown as SqlMigrationAwareDriverAdapterFactory),
       close: () => db.close(),
     };
   },
@@ -62,16 +66,22 @@ function postgresBackend(adminUrl: string): Backend {
         return client;
       };
       const main = await connect();
-      const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
       return {
         conn: fromPgClient(main),
         connectAgain: async () => {
           const client = await connect();
           return { conn: fromPgClient(client), close: () => client.end() };
         },
-        prismaAdapter: new PrismaPg(pool),
+        async withPrismaEngine(fn) {
+          const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+          try {
+            return await withSchemaEngine(fn, new PrismaPg(pool));
+          } finally {
+            await pool.end();
+          }
+        },
         async close() {
-          await Promise.allSettled([...clients.map((c) => c.end()), pool.end()]);
+          await Promise.allSettled(clients.map((c) => c.end()));
           await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
           await admin.end();
         },
@@ -275,23 +285,40 @@ describe.each(backends)('applyMigrations on $name', (backend) => {
     await applyMigrations(db.conn, dir);
     const migrationsList = loadMigrationList(dir);
     const filters = { externalTables: [], externalEnums: [] };
-    await withSchemaEngine(async (engine) => {
+    await db.withPrismaEngine(async (engine) => {
       expect(await engine.applyMigrations({ migrationsList, filters })).toEqual({ appliedMigrationNames: [] });
       const diagnosis = await engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters });
       expect(diagnosis).toMatchObject({ editedMigrationNames: [], failedMigrationNames: [], hasMigrationsTable: true, history: null });
-    }, db.prismaAdapter);
+    });
   });
 
   it("accepts what Prisma's schema engine applied (`prisma migrate deploy`) and continues after it", async () => {
     const dir = migrationsDir({ '20250101000000_init': INIT });
     const filters = { externalTables: [], externalEnums: [] };
-    await withSchemaEngine(async (engine) => {
+    await db.withPrismaEngine(async (engine) => {
       const out = await engine.applyMigrations({ migrationsList: loadMigrationList(dir), filters });
       expect(out.appliedMigrationNames).toEqual(['20250101000000_init']);
-    }, db.prismaAdapter);
+    });
 
     writeMigrations(dir, { '20250102000000_summary': ADD_COLUMN });
     expect((await applyMigrations(db.conn, dir)).applied).toEqual(['20250102000000_summary']);
+  });
+
+  it.runIf(backend.name === 'PostgreSQL')('waits while another session (e.g. `prisma migrate deploy`) holds the lock', async () => {
+    const holder = await db.connectAgain!();
+    try {
+      await holder.conn.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATE_ADVISORY_LOCK]);
+      const logs: string[] = [];
+      const run = applyMigrations(db.conn, migrationsDir({ '20250101000000_init': INIT }), (m) => logs.push(m));
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(logs).toContain('another process is migrating this database; waiting for its lock');
+      expect(await holder.conn.query(`SELECT to_regclass('"Course"') AS t`)).toEqual([{ t: null }]);
+
+      await holder.conn.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATE_ADVISORY_LOCK]);
+      expect((await run).applied).toEqual(['20250101000000_init']);
+    } finally {
+      await holder.close();
+    }
   });
 
   it.runIf(backend.name === 'PostgreSQL')('lets concurrent starts apply each migration exactly once', async () => {

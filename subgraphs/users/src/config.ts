@@ -1,5 +1,5 @@
 /** The users service's configuration, read from the environment in one place. */
-import { commonEnv, parseEnv, port, type Env } from '@campus/kit';
+import { commonEnv, ConfigError, parseEnv, port, type Env } from '@campus/kit';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -33,6 +33,10 @@ export interface UsersConfig {
 
 export function loadConfig(env: Env): UsersConfig {
   const e = parseEnv(schema, env);
+  if (e.NODE_ENV === 'production' && !e.USERS_JWT_PRIVATE_KEY) {
+    // Generated keys differ per instance and restart: every other instance would reject the tokens.
+    throw new ConfigError(['USERS_JWT_PRIVATE_KEY: required in production (PKCS#8 PEM of an Ed25519 key)']);
+  }
   return {
     port: e.USERS_PORT,
     production: e.NODE_ENV === 'production',
