@@ -1,9 +1,10 @@
 /** The users service's configuration, read from the environment in one place. */
-import { commonEnv, ConfigError, parseEnv, port, type Env } from '@campus/kit';
+import { commonEnv, ConfigError, parseEnv, port, pubsubEnv, type Env } from '@campus/kit';
 import { z } from 'zod';
 
 const schema = z.object({
   ...commonEnv,
+  ...pubsubEnv,
   USERS_PORT: port(4001),
   /** PostgreSQL URL; without it the service runs on an embedded PGlite under USERS_DATA_DIR. */
   USERS_DATABASE_URL: z.url().optional(),
@@ -24,6 +25,9 @@ export interface UsersConfig {
   logLevel: string;
   routerSigningSecret: string;
   databaseUrl: string | undefined;
+  /** Pub/sub for subscriptions: Redis when set (every instance hears every event), else in memory. */
+  redisUrl: string | undefined;
+  redisPubSubPrefix: string | undefined;
   dataDir: string | undefined;
   jwtPrivateKeyPem: string | undefined;
   accessTokenTtlSeconds: number;
@@ -43,6 +47,8 @@ export function loadConfig(env: Env): UsersConfig {
     logLevel: e.LOG_LEVEL,
     routerSigningSecret: e.ROUTER_SIGNING_SECRET,
     databaseUrl: e.USERS_DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPubSubPrefix: e.REDIS_PUBSUB_PREFIX,
     dataDir: e.USERS_DATA_DIR,
     jwtPrivateKeyPem: e.USERS_JWT_PRIVATE_KEY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,

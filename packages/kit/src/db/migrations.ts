@@ -127,7 +127,12 @@ export async function applyMigrations(
     return { applied };
   } finally {
     // Pooled connections outlive this call: a lock left behind would block every later migrate.
-    if (locked) await conn.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATE_ADVISORY_LOCK]);
+    // If the session is broken the lock died with it; don't hide the error that got us here.
+    if (locked) {
+      await conn
+        .query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATE_ADVISORY_LOCK])
+        .catch((error: Error) => log(`could not release the migration lock: ${error.message}`));
+    }
   }
 }
 
