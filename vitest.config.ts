@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -8,10 +9,19 @@ import { defineConfig } from 'vitest/config';
  */
 const exclude = ['**/node_modules/**', '**/.data/**'];
 
+/**
+ * graphql ships CommonJS (`main`) and ESM (`module`) builds and no `exports` map. Node, and so
+ * tsx in production, loads the CommonJS one everywhere; Vite would hand our sources the ESM one
+ * while @apollo/gateway (CommonJS) uses the other, and graphql refuses schemas "from another
+ * module or realm". Resolving it as Node does keeps tests on the production module graph.
+ */
+const resolve = { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] };
+
 export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: ['**/*.test.ts'],
@@ -19,6 +29,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'int',
           include: ['**/*.int.test.ts'],
@@ -28,6 +39,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
           include: ['**/*.e2e.test.ts'],

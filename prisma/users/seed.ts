@@ -12,6 +12,15 @@ const FIRST = ['Alex', 'Bea', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goro', 'Hana', 
 const LAST = ['Okafor', 'Schmidt', 'Tanaka', 'Silva', 'Novak', 'Haddad', 'Kim', 'Rossi', 'Dubois', 'Singh', 'Larsen', 'Moreau'];
 const personName = (i: number) => `${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]}`;
 
+/**
+ * Name and email of seeded student `i` (0 = the demo student) as seedUsers writes them, for seeds
+ * of other services that snapshot a buyer (payments' receipts) without reading this database.
+ */
+export function seededStudentProfile(i: number): { name: string; email: string } {
+  if (i === 0) return { name: DEMO_ACCOUNTS[2].name, email: DEMO_ACCOUNTS[2].email };
+  return { name: personName(i - 1), email: `student${i}@campus.test` };
+}
+
 export async function seedUsers(prisma: PrismaClient, size: SeedSize): Promise<{ created: number }> {
   // One hash for every demo account: Argon2id is deliberately slow, and they share a password anyway.
   const passwordHash = await hashPassword(DEMO_PASSWORD);

@@ -14,6 +14,10 @@ const schema = z.object({
   CORS_ORIGINS: z.string().optional(),
   /** Serve Apollo Sandbox to browsers; on by default outside production. */
   ROUTER_SANDBOX: z.enum(['true', 'false']).optional(),
+  /** Interval of WebSocket keep-alive pings to clients (ms); a client missing a pong is dropped. 0 disables. */
+  WS_KEEPALIVE_MS: z.coerce.number().int().min(0).default(12_000),
+  /** Reconnect attempts of an upstream subscription socket whose subgraph went away, before the client is told. */
+  SUBSCRIPTION_UPSTREAM_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
 });
 
 export interface RouterConfig {
@@ -25,6 +29,7 @@ export interface RouterConfig {
   routerSigningSecret: string;
   corsOrigins: string[] | '*';
   sandbox: boolean;
+  subscriptions: { keepAliveMs: number; upstreamRetryAttempts: number };
 }
 
 export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
@@ -42,5 +47,6 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
     routerSigningSecret: e.ROUTER_SIGNING_SECRET,
     corsOrigins: origins && !origins.includes('*') ? origins : production ? [] : '*',
     sandbox: e.ROUTER_SANDBOX ? e.ROUTER_SANDBOX === 'true' : !production,
+    subscriptions: { keepAliveMs: e.WS_KEEPALIVE_MS, upstreamRetryAttempts: e.SUBSCRIPTION_UPSTREAM_RETRIES },
   };
 }

@@ -5,6 +5,7 @@
  *   GET  /health            200 once a supergraph is loaded, 503 before
  *   GET  / and /graphql     Apollo Sandbox for browsers
  *   POST /graphql (and /)   GraphQL over HTTP
+ *   ws   /graphql (and /)   graphql-ws: federated subscriptions, queries and mutations (subscriptions/)
  */
 import { createServer, type Server } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
@@ -22,11 +23,15 @@ import express from 'express';
 import { authenticate } from './auth.ts';
 import type { RouterConfig } from './config.ts';
 import type { RouterContext } from './context.ts';
-import { createGateway } from './gateway.ts';
+import { createGateway, dataSourceFactory } from './gateway.ts';
+import { trackSupergraph } from './subscriptions/supergraph-state.ts';
+import { createSubscriptionServer, type SubscriptionStats } from './subscriptions/ws-server.ts';
 
 export interface Router {
   httpServer: Server;
   gateway: ApolloGateway;
+  /** What the WebSocket side holds open (clients, subscriptions, upstream sockets). */
+  subscriptionStats(): SubscriptionStats;
   /** Resolves once the first supergraph is loaded and GraphQL is served. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -38,6 +43,7 @@ export interface RouterDeps {
 }
 
 const GRAPHQL_PATHS = ['/', '/graphql'];
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Router {
   const logger = deps.logger ?? createLogger('router', config.logLevel);
@@ -70,6 +76,28 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     ],
   });
 
+  const subscriptions = createSubscriptionServer({
+    tracker: trackSupergraph(gateway, dataSourceFactory(config)),
+    apollo,
+    verifyToken,
+    trustProxy: app.get('trust proxy fn'),
+    routerSigningSecret: config.routerSigningSecret,
+    keepAliveMs: config.subscriptions.keepAliveMs,
+    upstreamRetryAttempts: config.subscriptions.upstreamRetryAttempts,
+    maxPayloadBytes: MAX_BODY_BYTES,
+    production: config.production,
+    logger,
+    formatError: formatErrorFor(config.production, logger),
+  });
+  httpServer.on('upgrade', (req, socket, head) => {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (!GRAPHQL_PATHS.includes(path)) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    subscriptions.handleUpgrade(req, socket, head);
+  });
+
   const corsMiddleware = cors({
     origin: config.corsOrigins === '*' ? true : config.corsOrigins,
     credentials: false,
@@ -79,13 +107,14 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   return {
     httpServer,
     gateway,
+    subscriptionStats: () => subscriptions.stats(),
     async start() {
       await apollo.start();
       // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
       app.all(
         GRAPHQL_PATHS,
         corsMiddleware,
-        express.json({ limit: '1mb' }),
+        express.json({ limit: MAX_BODY_BYTES }),
         expressMiddleware(apollo, {
           context: async ({ req }): Promise<RouterContext> => {
             const info = requestInfo(req);
@@ -100,6 +129,8 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       );
     },
     async stop() {
+      // Sockets first: an upgraded connection is no longer the HTTP server's to drain.
+      await subscriptions.close();
       await apollo.stop();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },

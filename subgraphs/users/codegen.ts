@@ -14,6 +14,7 @@ const config: CodegenConfig = {
         mappers: {
           User: '../models.ts#UserModel',
           UserConnection: '../models.ts#UserConnectionModel',
+          SessionEvent: '../session-events.ts#SessionEventMessage',
         },
         scalars: { ID: 'string' },
         enumsAsTypes: true,

@@ -6,20 +6,29 @@
 import type { Env, EventBus, Logger, PubSub, SubgraphServer } from '@campus/kit';
 import { loadConfig as loadUsersConfig } from '@campus/users/config';
 import { createUsersService } from '@campus/users/service';
+import { JWKS_PATH } from '@campus/users/server';
+import { loadConfig as loadCoursesConfig } from '@campus/courses/config';
+import { createCoursesService } from '@campus/courses/service';
+import { loadConfig as loadPaymentsConfig } from '@campus/payments/config';
+import { createPaymentsService } from '@campus/payments/service';
+import { seedPayments } from '../../../prisma/payments/seed.ts';
 import { seedUsers } from '../../../prisma/users/seed.ts';
+import { seedCourses } from '../../../prisma/courses/seed.ts';
 import { seedSize } from '@campus/kit';
 
 export interface RunningService {
   server: SubgraphServer;
   /** Seeds demo data when the service's database is empty; returns what it created. */
   seedIfEmpty(scale: number): Promise<Record<string, number> | null>;
+  /** Calls `listener` with every SQL statement the service sends its database (tests count them). */
+  onStatement?(listener: (sql: string, params: string) => void): () => void;
   close(): Promise<void>;
 }
 
 /** What the stack creates once and hands to every service it runs in this process. */
 export interface SharedInfra {
   pubsub: PubSub;
-  bus?: EventBus;
+  bus: EventBus;
 }
 
 export interface ServiceDefinition {
@@ -31,13 +40,42 @@ export interface ServiceDefinition {
 export const SERVICE_DEFINITIONS: ServiceDefinition[] = [
   {
     name: 'users',
-    async start(env, logger) {
-      const service = await createUsersService(loadUsersConfig(env), logger);
+    async start(env, logger, shared) {
+      const service = await createUsersService(loadUsersConfig(env), logger, { pubsub: shared.pubsub });
       return {
         ...service,
         async seedIfEmpty(scale) {
           if ((await service.prisma.user.count()) > 0) return null;
           return { users: (await seedUsers(service.prisma, seedSize(scale))).created };
+        },
+      };
+    },
+  },
+  {
+    name: 'courses',
+    async start(env, logger, shared) {
+      // Tokens are verified with the keys of the users service started before, unless JWKS_URL says otherwise.
+      const config = loadCoursesConfig({ ...env, JWKS_URL: env.JWKS_URL ?? (env.USERS_URL && `${env.USERS_URL}${JWKS_PATH}`) });
+      const service = await createCoursesService(config, logger, { pubsub: shared.pubsub, bus: shared.bus });
+      return {
+        ...service,
+        async seedIfEmpty(scale) {
+          if ((await service.prisma.course.count()) > 0) return null;
+          return seedCourses(service.prisma, scale);
+        },
+      };
+    },
+  },
+  {
+    // After courses: checkout asks courses (COURSES_URL) for the price at that moment.
+    name: 'payments',
+    async start(env, logger, shared) {
+      const service = await createPaymentsService(loadPaymentsConfig(env), shared, logger);
+      return {
+        ...service,
+        async seedIfEmpty(scale) {
+          if ((await service.prisma.payment.count()) > 0) return null;
+          return seedPayments(service.prisma, scale);
         },
       };
     },

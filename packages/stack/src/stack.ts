@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, createMemoryPubSub, type Env, type Logger } from '@campus/kit';
+import { createEventBus, createLogger, createPubSub, type Env, type Logger } from '@campus/kit';
 import { createRouter, type Router } from '@campus/router';
 import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
 import { loadConfig as loadRouterConfig } from '@campus/router/config';
@@ -36,6 +36,15 @@ export interface Stack {
   urls: Record<string, string>;
   services: Record<string, RunningService>;
   router: Router;
+  /** The pub/sub and event bus every service of this process shares. */
+  shared: SharedInfra;
+  /**
+   * Stops one service as if its process had ended (its server, consumers and database
+   * connections close; its data stays where its database keeps it), and starts it again on the
+   * same port. For tests of what survives an outage; embedded in-memory databases do not.
+   */
+  stopService(name: string): Promise<void>;
+  startService(name: string, envOverrides?: Env): Promise<void>;
   supergraphPath: string;
   logger: Logger;
   /** Seeds every service whose database is empty. */
@@ -60,14 +69,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const { dataDir } = options;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
-  const shared: SharedInfra = { pubsub: createMemoryPubSub() };
+  // Redis when REDIS_URL is set, so instances of a service in other processes hear the same events.
+  const shared: SharedInfra = {
+    pubsub: createPubSub({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PUBSUB_PREFIX, logger }),
+    // Domain events (outbox -> bus -> consumers): Redis Streams with REDIS_URL, in process otherwise.
+    bus: createEventBus({ redisUrl: env.REDIS_URL, prefix: env.REDIS_EVENTS_PREFIX, logger }),
+  };
   const services: Record<string, RunningService> = {};
   const urls: Record<string, string> = {};
   const closeAll = async () => {
     for (const s of Object.values(services).reverse()) await s.close();
     await shared.pubsub.close();
-    await shared.bus?.close();
+    await shared.bus.close();
   };
+  const serviceEnvs: Record<string, Env> = {};
+  const ports: Record<string, number> = {};
   try {
     for (const def of SERVICE_DEFINITIONS) {
       const NAME = def.name.toUpperCase();
@@ -78,7 +94,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       };
       const service = await def.start(serviceEnv, createLogger(def.name, logLevel), shared);
       services[def.name] = service;
+      serviceEnvs[def.name] = serviceEnv;
       urls[def.name] = await listen(service.server.httpServer, Number(serviceEnv[`${NAME}_PORT`]), options.host);
+      ports[def.name] = Number(new URL(urls[def.name]!).port);
       // Later services reach earlier ones (e.g. payments asks courses for a price) by URL.
       env[`${NAME}_URL`] = urls[def.name];
     }
@@ -113,6 +131,21 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     router,
     supergraphPath,
     logger,
+    shared,
+    async stopService(name) {
+      const service = services[name];
+      if (!service) throw new Error(`No running service ${name}`);
+      delete services[name];
+      await service.close();
+    },
+    async startService(name, overrides = {}) {
+      const def = SERVICE_DEFINITIONS.find((d) => d.name === name);
+      if (!def || services[name]) throw new Error(`Cannot start ${name}: unknown or already running`);
+      const service = await def.start({ ...serviceEnvs[name]!, ...overrides }, createLogger(name, logLevel), shared);
+      services[name] = service;
+      // Same port as before, so the router's supergraph still points at it.
+      await listen(service.server.httpServer, ports[name]!, options.host);
+    },
     async seedIfEmpty(scale = 1) {
       const created: Record<string, number> = {};
       for (const s of Object.values(services)) Object.assign(created, await s.seedIfEmpty(scale));

@@ -2,7 +2,12 @@
  * The test harness: start the whole stack on free ports and talk to it like a client would.
  * Reads TEST_DATABASE_URL (PostgreSQL admin URL) and TEST_REDIS_URL when set.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { signRouterRequest, type Env } from '@campus/kit';
+import { Redis } from 'ioredis';
 import { SERVICE_DEFINITIONS } from './services.ts';
 import { startStack, type Stack } from './stack.ts';
 import { createTestDatabases } from './test-databases.ts';
@@ -16,16 +21,24 @@ export interface TestStackOptions {
   env?: Env;
   /** Seed demo data at this scale (0 = none). Default: a small scale with the demo accounts. */
   seedScale?: number;
+  /**
+   * Keep embedded (PGlite) databases in a temporary directory instead of memory, so a service
+   * can be stopped and started again (stack.stopService/startService) with its data.
+   */
+  persistent?: boolean;
 }
 
-export async function startTestStack({ env = {}, seedScale = 0.01 }: TestStackOptions = {}): Promise<TestStack> {
+export async function startTestStack({ env = {}, seedScale = 0.01, persistent = false }: TestStackOptions = {}): Promise<TestStack> {
   const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, SERVICE_DEFINITIONS.map((d) => d.name));
   const secret = `test-secret-${'x'.repeat(32)}`;
+  const redisEnv = testRedisEnv();
+  const dataDir = persistent ? mkdtempSync(join(tmpdir(), 'campus-test-')) : undefined;
   const stack = await startStack({
-    env: { NODE_ENV: 'test', ROUTER_SIGNING_SECRET: secret, ...databases.env, ...env },
+    env: { NODE_ENV: 'test', ROUTER_SIGNING_SECRET: secret, ...databases.env, ...redisEnv, ...env },
     routerPort: 0,
     host: '127.0.0.1',
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    dataDir,
   });
   if (seedScale > 0) await stack.seedIfEmpty(seedScale);
   return {
@@ -34,8 +47,51 @@ export async function startTestStack({ env = {}, seedScale = 0.01 }: TestStackOp
     async close() {
       await stack.close();
       await databases.drop();
+      await dropRedisStreams(redisEnv);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Event streams outlive the bus (that is their point); a test stack's are removed with it. */
+async function dropRedisStreams(redisEnv: Env): Promise<void> {
+  const prefix = redisEnv.REDIS_EVENTS_PREFIX;
+  if (!redisEnv.REDIS_URL || !prefix) return;
+  const redis = new Redis(redisEnv.REDIS_URL);
+  try {
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Polls `check` until it returns something other than undefined/null/false; fails after `timeoutMs`. No sleeps in tests: wait on a condition. */
+export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<Exclude<T, false>>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== null && value !== false) return value as NonNullable<Exclude<T, false>>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * REDIS_URL from TEST_REDIS_URL, with a channel prefix of this stack's own: test files run in
+ * parallel against one Redis and seed the same deterministic user ids, so without it one file's
+ * events would reach another file's subscribers.
+ */
+export function testRedisEnv(): Env {
+  const url = process.env.TEST_REDIS_URL;
+  if (!url) return {};
+  const run = `campus-test-${randomBytes(6).toString('hex')}`;
+  return { REDIS_URL: url, REDIS_PUBSUB_PREFIX: `${run}:`, REDIS_EVENTS_PREFIX: `${run}:events:` };
 }
 
 export interface GraphQLResponse<T = any> {

@@ -7,12 +7,15 @@ import { z } from 'zod';
 import { Prisma, type PrismaClient, type User } from './generated/prisma/client.ts';
 import { accountKey, assertNotThrottled, clearAccount, ipKey, recordFailure, type ThrottleSettings } from './login-throttle.ts';
 import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import type { SessionEvents } from './session-events.ts';
 import { revokeUserSessions, startSession, type IssuedSession, type SessionSettings } from './sessions.ts';
 
 export interface AccountDeps {
   prisma: PrismaClient;
   sessions: SessionSettings;
   throttle: ThrottleSettings;
+  /** Tells the user's open clients when their sessions end (Subscription.mySessionEvents). */
+  events: SessionEvents;
 }
 
 /** Emails are compared and stored lower-cased, which makes uniqueness case-insensitive. */
@@ -81,6 +84,7 @@ export async function changePassword(deps: AccountDeps, viewer: { id: string; se
     data: { passwordHash: await hashPassword(data.newPassword) },
   });
   await revokeUserSessions(deps.prisma, user.id, 'password changed', viewer.sessionId);
+  await deps.events.publish({ userId: user.id, reason: 'PASSWORD_CHANGED', keptSessionId: viewer.sessionId });
   return updated;
 }
 
@@ -95,6 +99,9 @@ export async function setUserRole(deps: AccountDeps, actorId: string, input: unk
   const existing = await deps.prisma.user.findUnique({ where: { id: data.userId } });
   if (!existing) throw notFound('User', data.userId);
   const user = await deps.prisma.user.update({ where: { id: data.userId }, data: { role: data.role as Role } });
-  if (existing.role !== user.role) await revokeUserSessions(deps.prisma, user.id, 'role changed');
+  if (existing.role !== user.role) {
+    await revokeUserSessions(deps.prisma, user.id, 'role changed');
+    await deps.events.publish({ userId: user.id, reason: 'ROLE_CHANGED', role: user.role });
+  }
   return user;
 }

@@ -1,5 +1,5 @@
 /** The per-request context of the users service: who is asking, and fresh loaders. */
-import { viewerFromAuthorization, type Logger, type RequestInfo, type TokenVerifier, type Viewer } from '@campus/kit';
+import { viewerFromAuthorization, type Logger, type PubSub, type RequestInfo, type TokenVerifier, type Viewer } from '@campus/kit';
 import type { AccountDeps } from './accounts.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
@@ -14,12 +14,15 @@ export interface Context {
   prisma: PrismaClient;
   loaders: Loaders;
   accounts: AccountDeps;
+  /** Where subscriptions listen (the publishing side is `accounts.events`). */
+  pubsub: PubSub;
 }
 
 export interface ContextDeps {
   accounts: AccountDeps;
   verifyToken: TokenVerifier;
   logger: Logger;
+  pubsub: PubSub;
 }
 
 export function contextFactory(deps: ContextDeps) {
@@ -31,5 +34,6 @@ export function contextFactory(deps: ContextDeps) {
     prisma: deps.accounts.prisma,
     loaders: createLoaders(deps.accounts.prisma),
     accounts: deps.accounts,
+    pubsub: deps.pubsub,
   });
 }

@@ -28,6 +28,8 @@ export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
       changePassword: isAuthenticated,
       setUserRole: isAdmin,
     },
+    Subscription: { mySessionEvents: isAuthenticated },
+    SessionEvent: allow,
     _Service: federationRules._Service,
     User: { '*': allow, email: isSelfOrAdmin },
     UserConnection: allow,

@@ -6,11 +6,13 @@ import { parse } from 'graphql';
 import { withPermissions } from './permissions.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
+import { SessionEvent } from './resolvers/SessionEvent.ts';
+import { Subscription } from './resolvers/Subscription.ts';
 import { User } from './resolvers/User.ts';
 
 export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
 export function createSchema() {
-  const resolvers = { Query, Mutation, User } as GraphQLResolverMap<unknown>;
+  const resolvers = { Query, Mutation, Subscription, User, SessionEvent } as GraphQLResolverMap<unknown>;
   return withPermissions(buildSubgraphSchema({ typeDefs, resolvers }));
 }

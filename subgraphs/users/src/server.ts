@@ -2,12 +2,13 @@
  * createServer(deps): the users subgraph as an HTTP + graphql-ws handler. Adds the JWKS endpoint
  * other services verify access tokens with.
  */
-import { createSubgraphServer, localTokenVerifier, type Logger, type SubgraphServer } from '@campus/kit';
+import { createSubgraphServer, localTokenVerifier, type Logger, type PubSub, type SubgraphServer } from '@campus/kit';
 import type { AccountDeps } from './accounts.ts';
 import type { UsersConfig } from './config.ts';
 import { contextFactory } from './context.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createSchema } from './schema.ts';
+import { sessionEvents } from './session-events.ts';
 import type { SigningKeys } from './signing-keys.ts';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
@@ -17,13 +18,16 @@ export interface UsersDeps {
   prisma: PrismaClient;
   keys: SigningKeys;
   logger: Logger;
+  /** Carries session events to subscribers on every instance (Redis when REDIS_URL is set). */
+  pubsub: PubSub;
 }
 
-export function createServer({ config, prisma, keys, logger }: UsersDeps): SubgraphServer {
+export function createServer({ config, prisma, keys, logger, pubsub }: UsersDeps): SubgraphServer {
   const accounts: AccountDeps = {
     prisma,
     sessions: { keys, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlDays: config.refreshTokenTtlDays },
     throttle: config.throttle,
+    events: sessionEvents(pubsub, logger),
   };
   return createSubgraphServer({
     name: 'users',
@@ -31,7 +35,7 @@ export function createServer({ config, prisma, keys, logger }: UsersDeps): Subgr
     logger,
     production: config.production,
     routerSigningSecret: config.routerSigningSecret,
-    createContext: contextFactory({ accounts, verifyToken: localTokenVerifier(keys.jwks), logger }),
+    createContext: contextFactory({ accounts, verifyToken: localTokenVerifier(keys.jwks), logger, pubsub }),
     routes: (app) => {
       // Public by design: verifiers everywhere fetch it; it holds public keys only.
       app.get(JWKS_PATH, (_req, res) => {

@@ -3,7 +3,7 @@
  * server. Used by index.ts (its own process) and by the embedded stack (all services in one).
  */
 import { join } from 'node:path';
-import { createLogger, openDatabase, type Logger, type SubgraphServer } from '@campus/kit';
+import { createLogger, createPubSub, openDatabase, type Logger, type PubSub, type SubgraphServer } from '@campus/kit';
 import type { UsersConfig } from './config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { createServer } from './server.ts';
@@ -17,7 +17,19 @@ export interface UsersService {
   close(): Promise<void>;
 }
 
-export async function createUsersService(config: UsersConfig, logger: Logger = createLogger('users', config.logLevel)): Promise<UsersService> {
+export interface UsersServiceDeps {
+  /**
+   * The pub/sub to publish session events on. The embedded stack passes the one all its services
+   * share; absent, the service opens its own from REDIS_URL (or in memory) and closes it on close.
+   */
+  pubsub?: PubSub;
+}
+
+export async function createUsersService(
+  config: UsersConfig,
+  logger: Logger = createLogger('users', config.logLevel),
+  deps: UsersServiceDeps = {},
+): Promise<UsersService> {
   const db = await openDatabase({
     url: config.databaseUrl,
     dataDir: config.dataDir && join(config.dataDir, 'pglite'),
@@ -27,13 +39,16 @@ export async function createUsersService(config: UsersConfig, logger: Logger = c
   await db.migrate();
   const prisma = new PrismaClient({ adapter: db.adapter });
   const keys = await loadSigningKeys({ pem: config.jwtPrivateKeyPem, dataDir: config.dataDir });
-  const server = createServer({ config, prisma, keys, logger });
+  const ownPubSub = deps.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
+  const pubsub = deps.pubsub ?? ownPubSub!;
+  const server = createServer({ config, prisma, keys, logger, pubsub });
   await server.start();
   return {
     server,
     prisma,
     async close() {
       await server.stop();
+      await ownPubSub?.close();
       await prisma.$disconnect();
       await db.close();
     },

@@ -8,6 +8,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, forbidden, unauthenticated, type Role } from '@campus/kit';
 import { SignJWT } from 'jose';
 import type { PrismaClient, User } from './generated/prisma/client.ts';
+import type { SessionEvents } from './session-events.ts';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.ts';
 
 export interface SessionSettings {
@@ -58,7 +59,12 @@ export async function startSession(prisma: PrismaClient, settings: SessionSettin
 const INVALID = 'This refresh token is not valid. Log in again.';
 
 /** Exchanges a refresh token for a new session pair; detects reuse and revokes the family. */
-export async function rotateSession(prisma: PrismaClient, settings: SessionSettings, refreshToken: string): Promise<IssuedSession> {
+export async function rotateSession(
+  prisma: PrismaClient,
+  settings: SessionSettings,
+  events: SessionEvents,
+  refreshToken: string,
+): Promise<IssuedSession> {
   const stored = await prisma.refreshToken.findUnique({
     where: { tokenHash: sha256(refreshToken) },
     include: { family: { include: { user: true } } },
@@ -83,7 +89,9 @@ export async function rotateSession(prisma: PrismaClient, settings: SessionSetti
     return true;
   });
   if (!rotated) {
-    await revokeFamily(prisma, family.id, 'refresh token reuse');
+    if (await revokeFamily(prisma, family.id, 'refresh token reuse')) {
+      await events.publish({ userId: family.userId, reason: 'REFRESH_TOKEN_REUSED', endedSessionId: family.id });
+    }
     throw unauthenticated('This refresh token was already used, so the session has been ended for safety. Log in again.');
   }
   return { ...(await issueAccessToken(settings, family.user, family.id)), refreshToken: next, user: family.user };
@@ -106,11 +114,18 @@ export async function revokeUserSessions(prisma: PrismaClient, userId: string, r
 }
 
 /** logOut: ends the session the refresh token belongs to. Unknown tokens end nothing. */
-export async function endSession(prisma: PrismaClient, refreshToken: string, userId?: string): Promise<boolean> {
+export async function endSession(
+  prisma: PrismaClient,
+  events: SessionEvents,
+  refreshToken: string,
+  userId?: string,
+): Promise<boolean> {
   const stored = await prisma.refreshToken.findUnique({
     where: { tokenHash: sha256(refreshToken) },
     include: { family: true },
   });
   if (!stored || (userId && stored.family.userId !== userId)) return false;
-  return revokeFamily(prisma, stored.familyId, 'logout');
+  const ended = await revokeFamily(prisma, stored.familyId, 'logout');
+  if (ended) await events.publish({ userId: stored.family.userId, reason: 'LOGGED_OUT', endedSessionId: stored.familyId });
+  return ended;
 }

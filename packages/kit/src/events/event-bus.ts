@@ -3,6 +3,8 @@
  * transaction as the change, relayed to the bus, consumed idempotently. Delivery is at least once;
  * consumers record processed event ids so the effect happens exactly once.
  */
+import { randomUUID } from 'node:crypto';
+
 export interface DomainEvent<P = Record<string, unknown>> {
   /** Unique id (UUID); consumers deduplicate on it. */
   id: string;
@@ -23,4 +25,9 @@ export interface EventBus {
    */
   consume(group: string, types: string[], handler: EventHandler): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+/** A new event with a fresh id, for publishers that do not go through an outbox (tests, tools). */
+export function domainEvent<P extends Record<string, unknown>>(type: string, payload: P, id: string = randomUUID()): DomainEvent<P> {
+  return { id, type, occurredAt: new Date().toISOString(), payload };
 }

@@ -1,5 +1,6 @@
-/** The in-process PubSub: enough when every instance lives in one process. */
-import type { PubSub } from './pubsub.ts';
+/** The in-process PubSub: enough when every instance lives in one process (the embedded default). */
+import type { PubSub, PubSubIterator } from './pubsub.ts';
+import { createPushIterator } from './push-iterator.ts';
 
 type Listener = (payload: unknown) => void;
 
@@ -29,38 +30,16 @@ export function createMemoryPubSub(): PubSub {
 /**
  * Adapts a listener registration to an async iterator with a queue, so a slow consumer never
  * loses a message and `return()` (graphql-ws calls it on complete) always unsubscribes.
+ * In memory, a listener is live as soon as it is registered, hence `ready` resolves at once.
  */
-export function listenerIterator<T>(register: (listener: Listener) => () => void): AsyncIterableIterator<T> {
-  const queue: T[] = [];
-  const waiting: ((r: IteratorResult<T>) => void)[] = [];
-  let done = false;
-  const unregister = register((payload) => {
-    const next = waiting.shift();
-    if (next) next({ value: payload as T, done: false });
-    else queue.push(payload as T);
-  });
-  const finish = async (): Promise<IteratorResult<T>> => {
-    if (!done) {
-      done = true;
-      unregister();
-      for (const w of waiting.splice(0)) w({ value: undefined, done: true });
-      queue.length = 0;
-    }
-    return { value: undefined, done: true };
-  };
-  return {
-    next: () => {
-      if (done) return Promise.resolve({ value: undefined, done: true });
-      if (queue.length) return Promise.resolve({ value: queue.shift()!, done: false });
-      return new Promise((resolve) => waiting.push(resolve));
-    },
-    return: finish,
-    throw: async (e) => {
-      await finish();
-      throw e;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+export function listenerIterator<T>(
+  register: (listener: Listener) => () => void,
+  ready: Promise<void> = Promise.resolve(),
+): PubSubIterator<T> {
+  let unregister: () => void = () => {};
+  const channel = createPushIterator<T>(() => unregister());
+  unregister = register((payload) => channel.push(payload as T));
+  // A failed subscription must not surface as an unhandled rejection when nobody awaits `ready`.
+  ready.catch(() => {});
+  return Object.assign(channel.iterator, { ready });
 }

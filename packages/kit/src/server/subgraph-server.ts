@@ -40,6 +40,12 @@ export interface SubgraphServer {
   name: string;
   httpServer: Server;
   apollo: ApolloServer<BaseContext>;
+  /**
+   * What graphql-ws holds open right now. A subscription counts from when its event stream is
+   * live (its resolver returned) until it completes, however it ends; tests and operators read
+   * this to see that a closed client left nothing behind.
+   */
+  liveSubscriptions(): { sockets: number; subscriptions: number };
   /** Starts Apollo and mounts the handlers; call before httpServer.listen. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -55,9 +61,27 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const httpServer = createServer(app);
 
   const wsServer = new WebSocketServer({ noServer: true });
+  let sockets = 0;
+  const operations = new Set<string>();
+  const socketIds = new WeakMap<object, number>();
+  let nextSocketId = 0;
+  const operationKey = (ctx: object, id: string) => `${socketIds.get(ctx)}:${id}`;
   const wsCleanup = useServer(
     {
       schema: options.schema,
+      onConnect: (ctx) => {
+        socketIds.set(ctx, nextSocketId++);
+        sockets += 1;
+      },
+      onClose: (ctx) => {
+        if (socketIds.has(ctx)) sockets -= 1;
+      },
+      onOperation: (ctx, id) => {
+        operations.add(operationKey(ctx, id));
+      },
+      onComplete: (ctx, id) => {
+        operations.delete(operationKey(ctx, id));
+      },
       // The upgrade request was checked for the router's signature below; its headers carry the
       // viewer's token, so a subscription's context is built exactly like a request's.
       context: (ctx) => options.createContext(requestInfo(ctx.extra.request)),
@@ -94,6 +118,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     name: options.name,
     httpServer,
     apollo,
+    liveSubscriptions: () => ({ sockets, subscriptions: operations.size }),
     async start() {
       await apollo.start();
       app.get('/health', async (_req, res) => {

@@ -18,8 +18,8 @@ const signedIn = <T extends IssuedSession>(ctx: Context, session: T): T => {
 export const Mutation: MutationResolvers = {
   signUp: async (_p, { input }, ctx) => signedIn(ctx, await signUp(ctx.accounts, input)),
   logIn: async (_p, { input }, ctx) => signedIn(ctx, await logIn(ctx.accounts, input, ctx.clientIp)),
-  refreshSession: async (_p, { input }, ctx) => signedIn(ctx, await rotateSession(ctx.prisma, ctx.accounts.sessions, input.refreshToken)),
-  logOut: async (_p, { input }, ctx) => ({ success: await endSession(ctx.prisma, input.refreshToken, ctx.viewer?.id) }),
+  refreshSession: async (_p, { input }, ctx) => signedIn(ctx, await rotateSession(ctx.prisma, ctx.accounts.sessions, ctx.accounts.events, input.refreshToken)),
+  logOut: async (_p, { input }, ctx) => ({ success: await endSession(ctx.prisma, ctx.accounts.events, input.refreshToken, ctx.viewer?.id) }),
   updateProfile: async (_p, { input }, ctx) => ({ user: await updateProfile(ctx.accounts, viewerOf(ctx).id, input) }),
   changePassword: async (_p, { input }, ctx) => ({ user: await changePassword(ctx.accounts, viewerOf(ctx), input) }),
   setUserRole: async (_p, { input }, ctx) => ({ user: await setUserRole(ctx.accounts, viewerOf(ctx).id, input) }),

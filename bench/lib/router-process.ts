@@ -1,0 +1,69 @@
+/**
+ * The router in a process of its own (its real entry point, router/src/index.ts), so its memory
+ * is measured apart from the subgraphs and the benchmark's clients.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export interface RouterProcess {
+  url: string;
+  memory(): Promise<NodeJS.MemoryUsage>;
+  stop(): Promise<void>;
+}
+
+const ENTRY = fileURLToPath(new URL('../../router/src/index.ts', import.meta.url));
+const PROBE = new URL('./memory-probe.ts', import.meta.url).href;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the router exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/health`)).ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error('the router did not become healthy within 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function startRouterProcess(env: Record<string, string>): Promise<RouterProcess> {
+  const port = await freePort();
+  const child = fork(ENTRY, [], {
+    execArgv: ['--expose-gc', '--import', 'tsx', '--import', PROBE],
+    env: { ...process.env, ...env, ROUTER_PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHealth(url, child);
+  return {
+    url: `${url}/graphql`,
+    memory: () =>
+      new Promise((resolve) => {
+        const onMessage = (m: unknown) => {
+          const memory = (m as { memory?: NodeJS.MemoryUsage }).memory;
+          if (!memory) return;
+          child.off('message', onMessage);
+          resolve(memory);
+        };
+        child.on('message', onMessage);
+        child.send('memory');
+      }),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * The in-process EventBus: the embedded default, where every service runs in one process.
+ *
+ * It keeps the promises the Redis Streams bus keeps, so code tested on one behaves on the other:
+ *   - Every consumer group gets every event of its types; the instances of a group share the work.
+ *   - A group that exists but is not consuming right now (its service is stopped) keeps its events
+ *     queued and receives them when it consumes again: nothing published meanwhile is lost.
+ *   - A group created later starts from the events still retained (like a Redis group created at
+ *     id 0), so start order between producer and consumer does not matter.
+ *   - A handler that throws gets the event again after a backoff; other events keep flowing.
+ *   - Events cross the bus as JSON, as they would through Redis (a Date arrives as a string).
+ * It lives in memory: a process that exits loses whatever was not yet handled. The outbox is the
+ * durable copy (the relay republishes what it had not marked published), and Redis is the bus
+ * when services run as separate processes.
+ */
+import type { DomainEvent, EventBus, EventHandler } from './event-bus.ts';
+
+export interface MemoryEventBusOptions {
+  /** Delay before a failed event is offered again, by attempt number (1, 2, ...). */
+  retryDelayMs?: (attempt: number) => number;
+  /** How many recent events a group created later can still receive. */
+  retain?: number;
+  onError?: (error: unknown, context: { group: string; eventId: string; attempt: number }) => void;
+}
+
+interface Entry {
+  event: DomainEvent;
+  attempts: number;
+  readyAt: number;
+  inFlight: boolean;
+}
+
+interface Consumer {
+  types: Set<string>;
+  handler: EventHandler;
+  running: boolean;
+  done: Promise<void>;
+}
+
+interface Group {
+  types: Set<string>;
+  queue: Entry[];
+  consumers: Set<Consumer>;
+  /** Consumers parked until something changes (a publish, a retry coming due, a stop). */
+  waiters: Set<() => void>;
+}
+
+const defaultRetryDelay = (attempt: number) => Math.min(50 * 2 ** (attempt - 1), 5_000);
+
+export function createMemoryEventBus(options: MemoryEventBusOptions = {}): EventBus {
+  const retryDelay = options.retryDelayMs ?? defaultRetryDelay;
+  const retain = options.retain ?? 10_000;
+  const log: DomainEvent[] = [];
+  const groups = new Map<string, Group>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
+
+  const wake = (group: Group) => {
+    for (const w of group.waiters) w();
+    group.waiters.clear();
+  };
+
+  const enqueue = (group: Group, event: DomainEvent) => {
+    group.queue.push({ event, attempts: 0, readyAt: 0, inFlight: false });
+  };
+
+  const groupFor = (name: string): Group => {
+    let group = groups.get(name);
+    if (!group) {
+      group = { types: new Set(), queue: [], consumers: new Set(), waiters: new Set() };
+      groups.set(name, group);
+    }
+    return group;
+  };
+
+  /** Takes the oldest event this consumer handles that is due; undefined when there is none. */
+  const take = (group: Group, consumer: Consumer): Entry | undefined => {
+    const now = Date.now();
+    const entry = group.queue.find((e) => !e.inFlight && e.readyAt <= now && consumer.types.has(e.event.type));
+    if (entry) entry.inFlight = true;
+    return entry;
+  };
+
+  /**
+   * Waits for a wake-up, or until the earliest event waiting for a retry comes due. The retry timer
+   * alone is not enough: it may fire while this consumer is busy with another event, and a wake-up
+   * with nobody parked is lost.
+   */
+  const parkUntilDue = (group: Group, consumer: Consumer) =>
+    new Promise<void>((resolve) => {
+      const retrying = group.queue.filter((e) => !e.inFlight && consumer.types.has(e.event.type));
+      const nextDue = Math.min(...retrying.map((e) => e.readyAt));
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) {
+          clearTimeout(timer);
+          timers.delete(timer);
+        }
+        group.waiters.delete(done);
+        resolve();
+      };
+      group.waiters.add(done);
+      if (Number.isFinite(nextDue)) {
+        timer = setTimeout(done, Math.max(0, nextDue - Date.now()));
+        timers.add(timer);
+      }
+    });
+
+  async function run(name: string, group: Group, consumer: Consumer): Promise<void> {
+    while (consumer.running) {
+      const entry = take(group, consumer);
+      if (!entry) {
+        await parkUntilDue(group, consumer);
+        continue;
+      }
+      try {
+        await consumer.handler(entry.event);
+        group.queue.splice(group.queue.indexOf(entry), 1);
+      } catch (error) {
+        entry.attempts += 1;
+        entry.inFlight = false;
+        entry.readyAt = Date.now() + retryDelay(entry.attempts);
+        options.onError?.(error, { group: name, eventId: entry.event.id, attempt: entry.attempts });
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          wake(group);
+        }, retryDelay(entry.attempts));
+        timers.add(timer);
+      }
+    }
+  }
+
+  return {
+    async publish(event) {
+      if (closed) throw new Error('The event bus is closed.');
+      // Through JSON, as on Redis: consumers never share (or mutate) the producer's objects.
+      const copy = JSON.parse(JSON.stringify(event)) as DomainEvent;
+      log.push(copy);
+      if (log.length > retain) log.splice(0, log.length - retain);
+      for (const group of groups.values()) {
+        if (!group.types.has(copy.type)) continue;
+        enqueue(group, copy);
+        wake(group);
+      }
+    },
+
+    async consume(name, types, handler) {
+      if (closed) throw new Error('The event bus is closed.');
+      const group = groupFor(name);
+      const added = types.filter((t) => !group.types.has(t));
+      for (const t of added) group.types.add(t);
+      // Types this group had not asked for before: catch up on what is retained of them.
+      const queued = new Set(group.queue.map((e) => e.event.id));
+      for (const event of log) {
+        if (added.includes(event.type) && !queued.has(event.id)) enqueue(group, event);
+      }
+      const consumer: Consumer = { types: new Set(types), handler, running: true, done: Promise.resolve() };
+      group.consumers.add(consumer);
+      consumer.done = run(name, group, consumer);
+      return async () => {
+        if (!consumer.running) return;
+        consumer.running = false;
+        wake(group);
+        // Lets an event in flight finish (and be acknowledged or retried) before returning.
+        await consumer.done;
+        group.consumers.delete(consumer);
+      };
+    },
+
+    async close() {
+      closed = true;
+      const all = [...groups.values()].flatMap((g) => [...g.consumers]);
+      for (const c of all) c.running = false;
+      for (const g of groups.values()) wake(g);
+      await Promise.all(all.map((c) => c.done));
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      groups.clear();
+      log.length = 0;
+    },
+  };
+}

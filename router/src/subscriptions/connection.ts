@@ -1,0 +1,56 @@
+/**
+ * A client's graphql-ws connection as the router sees it: who it is (verified at
+ * connection_init, like an HTTP request's bearer token), what it forwards to subgraphs, and its
+ * upstream sockets.
+ */
+import type { IncomingMessage } from 'node:http';
+import { requestInfo, type TokenVerifier } from '@campus/kit';
+import { decodeJwt } from 'jose';
+import { authenticate } from '../auth.ts';
+import type { RouterContext } from '../context.ts';
+import { clientAddress, type TrustProxy } from './client-address.ts';
+import { UpstreamConnections, type UpstreamOptions } from './upstream.ts';
+
+export interface ClientConnection {
+  context: RouterContext;
+  upstream: UpstreamConnections;
+  /** When the access token expires (ms since epoch); the connection is closed then. */
+  expiresAt: number | undefined;
+}
+
+/**
+ * The token comes in the connection_init payload (`{ authorization: "Bearer …" }`, what browsers
+ * can send) or, for clients that can set headers, on the upgrade request.
+ */
+function authorizationOf(params: Record<string, unknown> | undefined, req: IncomingMessage): string | undefined {
+  for (const key of ['authorization', 'Authorization']) {
+    const value = params?.[key];
+    if (typeof value === 'string' && value) return value;
+  }
+  return requestInfo(req).authorization;
+}
+
+/** Throws (an UNAUTHENTICATED GraphQLError) when the connection carries a bad token. */
+export async function openConnection(
+  verifyToken: TokenVerifier,
+  trustProxy: TrustProxy,
+  params: Record<string, unknown> | undefined,
+  req: IncomingMessage,
+  upstream: Omit<UpstreamOptions, 'forward'>,
+): Promise<ClientConnection> {
+  const authorization = authorizationOf(params, req);
+  const viewer = await authenticate(verifyToken, authorization);
+  const context: RouterContext = {
+    viewer,
+    authorization,
+    requestId: requestInfo(req).requestId,
+    clientIp: clientAddress(req, trustProxy),
+  };
+  // The token was verified above; decoding it again only reads its expiry.
+  const exp = viewer && authorization ? decodeJwt(authorization.replace(/^Bearer\s+/i, '')).exp : undefined;
+  return {
+    context,
+    upstream: new UpstreamConnections({ ...upstream, forward: context }),
+    expiresAt: exp ? exp * 1000 : undefined,
+  };
+}

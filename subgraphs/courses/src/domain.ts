@@ -1,0 +1,29 @@
+/** What the domain functions (authoring, curriculum, enrollments, progress, fulfillment) work with. */
+import type { Logger } from '@campus/kit';
+import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
+import type { LiveEvents } from './live-events.ts';
+
+export interface CoursesDomain {
+  prisma: PrismaClient;
+  live: LiveEvents;
+  /** Called after a transaction that wrote outbox rows commits: wakes the relay (no-op without a bus). */
+  outboxCommitted(): void;
+  logger: Logger;
+}
+
+export const isUniqueViolation = (e: unknown) =>
+  e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002';
+
+/**
+ * Runs `fn` again when it lost a race on a unique index (two concurrent first enrollments, two
+ * courses claiming a slug): the second run sees the winner's row and takes the "already there" path.
+ */
+export async function retryOnUniqueViolation<T>(fn: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isUniqueViolation(e) || attempt >= attempts) throw e;
+    }
+  }
+}

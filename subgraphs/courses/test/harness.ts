@@ -1,0 +1,86 @@
+/**
+ * The courses service on its own, for integration tests: a real database (a throwaway PostgreSQL
+ * database with TEST_DATABASE_URL, else in-memory PGlite), a real in-process pub/sub, its HTTP and
+ * graphql-ws server on a free port, and real access tokens signed the way the users service signs
+ * them. Requests reach it signed as the router signs them. Tests that need the router or the users
+ * service run the whole stack (*.e2e.test.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createMemoryPubSub, localTokenVerifier, seedUuid, type EventBus, type PubSub, type Role } from '@campus/kit';
+import { createTestDatabases } from '@campus/stack/test-databases';
+import { signedSubgraphRequest, type GraphQLResponse } from '@campus/stack/testing';
+import { connectWs, signedUpgradeHeaders, type WsConnection } from '@campus/stack/ws-testing';
+import { issueAccessToken } from '@campus/users/sessions';
+import { loadSigningKeys } from '@campus/users/signing-keys';
+import { loadConfig } from '../src/config.ts';
+import { createCoursesService, type CoursesService } from '../src/service.ts';
+
+export const SECRET = `test-secret-${'x'.repeat(32)}`;
+
+export interface Person {
+  id: string;
+  role: Role;
+  token: string;
+}
+
+export interface CoursesHarness {
+  service: CoursesService;
+  pubsub: PubSub;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  /** A user with a valid access token; the same name gives the same user within a test file. */
+  person(name: string, role: Role): Promise<Person>;
+  /** A signed request, as the router would send it; `as` omitted = anonymous. */
+  request<T = any>(query: string, options?: { as?: Person; variables?: Record<string, unknown> }): Promise<GraphQLResponse<T>>;
+  /** A graphql-ws connection with a router-signed upgrade. */
+  ws(as?: Person): Promise<WsConnection>;
+  close(): Promise<void>;
+}
+
+export async function startCourses(options: { bus?: EventBus } = {}): Promise<CoursesHarness> {
+  const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, ['courses']);
+  const keys = await loadSigningKeys({});
+  const pubsub = createMemoryPubSub();
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ROUTER_SIGNING_SECRET: SECRET, ...databases.env });
+  const service = await createCoursesService(config, createLogger('courses', process.env.TEST_LOG_LEVEL ?? 'silent'), {
+    pubsub,
+    ...(options.bus ? { bus: options.bus } : {}),
+    verifyToken: localTokenVerifier(keys.jwks),
+  });
+  await new Promise<void>((resolve) => service.server.httpServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(service.server.httpServer.address() as AddressInfo).port}/graphql`;
+  const sessions = { keys, accessTokenTtlSeconds: 900, refreshTokenTtlDays: 1 };
+  const sockets: WsConnection[] = [];
+
+  return {
+    service,
+    pubsub,
+    url,
+    async person(name, role) {
+      const id = seedUuid(`test-person:${name}`);
+      const { accessToken } = await issueAccessToken(sessions, { id, role }, randomUUID());
+      return { id, role, token: accessToken };
+    },
+    request(query, { as, variables } = {}) {
+      return signedSubgraphRequest(url, SECRET, query, { token: as?.token, ...(variables ? { variables } : {}) });
+    },
+    async ws(as) {
+      const connection = await connectWs(url, { headers: signedUpgradeHeaders(url, SECRET, as?.token) });
+      sockets.push(connection);
+      return connection;
+    },
+    async close() {
+      for (const s of sockets) await s.close();
+      await service.close();
+      await pubsub.close();
+      await databases.drop();
+    },
+  };
+}
+
+/** Fails the test with the response's errors instead of a bare "undefined" later. */
+export function ok<T = any>(response: GraphQLResponse<T>): T {
+  if (response.errors?.length || !response.data) throw new Error(`unexpected errors: ${JSON.stringify(response.errors)}`);
+  return response.data;
+}

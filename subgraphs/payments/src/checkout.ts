@@ -1,0 +1,167 @@
+/**
+ * Checkout (issue 4): buying one course.
+ *
+ *   1. Validate the input; replay an idempotency key seen before.
+ *   2. Ask the courses service for the course as it is now (price, status, instructor, whether the
+ *      buyer is enrolled) and the users service for the buyer's name and email; refuse what
+ *      cannot be bought with a clear code. The amount never comes from the client.
+ *   3. One transaction: the idempotency record and the PENDING payment with its snapshot. The
+ *      unique purchase lock ("<user>:<course>") refuses a second open or paid purchase of the
+ *      same course; a collision on the key itself means a concurrent duplicate, whose payment is
+ *      returned.
+ *   4. Ask the provider to charge. The outcome arrives later through the webhook.
+ */
+import { badUserInput, conflict, forbidden, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
+import { GraphQLError } from 'graphql';
+import { z } from 'zod';
+import { Prisma, type Payment, type PrismaClient } from './generated/prisma/client.ts';
+import { findRecord, replay, requestHash } from './idempotency.ts';
+import type { LiveUpdates } from './live-updates.ts';
+import { purchaseLockFor } from './payment-state.ts';
+import type { PaymentProvider } from './provider/provider.ts';
+import type { CourseFacts, CoursesClient } from './remote/courses-client.ts';
+import type { UsersClient } from './remote/users-client.ts';
+
+export interface CheckoutDeps {
+  prisma: PrismaClient;
+  provider: PaymentProvider;
+  courses: CoursesClient;
+  users: UsersClient;
+  live: LiveUpdates;
+  logger: Logger;
+}
+
+const checkoutInput = z.object({
+  courseId: z.uuid('must be a course id (a UUID)'),
+  paymentMethod: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+});
+
+export async function checkout(deps: CheckoutDeps, viewer: Viewer, authorization: string | undefined, input: unknown): Promise<Payment> {
+  const data = parseInput(checkoutInput, input);
+  const hash = requestHash({ courseId: data.courseId, paymentMethod: data.paymentMethod });
+  const seen = await findRecord(deps.prisma, viewer.id, 'checkout', data.idempotencyKey);
+  if (seen) return resume(deps, await loadPayment(deps.prisma, replay(seen, hash)), data.paymentMethod);
+
+  const methodProblem = deps.provider.checkPaymentMethod(data.paymentMethod);
+  if (methodProblem) throw badUserInput('input.paymentMethod', `input.paymentMethod: ${methodProblem}`);
+
+  const [course, buyer] = await Promise.all([
+    deps.courses.courseFacts(data.courseId, authorization),
+    deps.users.buyer(viewer.id, authorization),
+  ]);
+  if (!buyer) throw notFound('User', viewer.id);
+  const price = assertPurchasable(course, data.courseId, viewer);
+
+  let payment: Payment;
+  try {
+    payment = await deps.prisma.$transaction(async (tx) => {
+      const created = await tx.payment.create({
+        data: {
+          userId: viewer.id,
+          courseId: course!.id,
+          courseTitle: course!.title,
+          amount: price.amount,
+          currency: price.currency,
+          provider: deps.provider.name,
+          buyerName: buyer.name,
+          buyerEmail: buyer.email,
+          purchaseLock: purchaseLockFor('PENDING', viewer.id, course!.id),
+        },
+      });
+      await tx.idempotencyRecord.create({
+        data: { userId: viewer.id, operation: 'checkout', key: data.idempotencyKey, requestHash: hash, paymentId: created.id },
+      });
+      return created;
+    });
+  } catch (e) {
+    if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')) throw e;
+    // A concurrent request with the same key won: answer as a retry would be answered.
+    const winner = await findRecord(deps.prisma, viewer.id, 'checkout', data.idempotencyKey);
+    if (winner) return loadPayment(deps.prisma, replay(winner, hash));
+    throw alreadyBuying(await openPurchase(deps.prisma, viewer.id, data.courseId));
+  }
+  await deps.live.paymentChanged(payment);
+  return charge(deps, payment, data.paymentMethod);
+}
+
+/** The price to charge, or the reason this course cannot be bought by this viewer. */
+function assertPurchasable(course: CourseFacts | null, courseId: string, viewer: Viewer): { amount: number; currency: string } {
+  if (!course) throw notFound('Course', courseId);
+  if (course.status !== 'PUBLISHED') {
+    throw badUserInput('input.courseId', `input.courseId: the course is ${course.status}, not on sale. Only published courses can be bought.`);
+  }
+  if (course.isFree || !course.price) {
+    throw badUserInput('input.courseId', 'input.courseId: the course is free; enroll with enrollInFreeCourse instead.');
+  }
+  if (course.instructorId === viewer.id) throw forbidden('You teach this course; instructors cannot buy their own courses.');
+  const enrollment = course.viewerEnrollment;
+  if (enrollment && enrollment.status !== 'REVOKED') {
+    throw conflict('You are already enrolled in this course; there is nothing to buy.', { field: 'input.courseId' });
+  }
+  return { amount: course.price.amount, currency: course.price.currency.toUpperCase() };
+}
+
+async function openPurchase(prisma: PrismaClient, userId: string, courseId: string): Promise<Payment | null> {
+  return prisma.payment.findUnique({ where: { purchaseLock: purchaseLockFor('PENDING', userId, courseId)! } });
+}
+
+const alreadyBuying = (open: Payment | null) =>
+  conflict(
+    open?.status === 'SUCCEEDED'
+      ? 'You already bought this course.'
+      : 'A checkout for this course is already in progress; wait for its outcome (or retry with its idempotency key).',
+    { field: 'input.courseId', ...(open ? { paymentId: open.id } : {}) },
+  );
+
+/**
+ * A retry of a checkout whose process stopped between committing the payment and reaching the
+ * provider finds it PENDING without a provider reference: hand it over again. The provider's
+ * idempotency key is the payment id, so a request that did reach it is not charged twice.
+ */
+const STALLED_AFTER_MS = 30_000;
+
+async function resume(deps: CheckoutDeps, payment: Payment, paymentMethod: string): Promise<Payment> {
+  const stalled = payment.status === 'PENDING' && !payment.providerPaymentId && Date.now() - payment.createdAt.getTime() > STALLED_AFTER_MS;
+  return stalled ? charge(deps, payment, paymentMethod) : payment;
+}
+
+/** Hands the payment to the provider; a provider that cannot be reached fails it, charging nothing. */
+async function charge(deps: CheckoutDeps, payment: Payment, paymentMethod: string): Promise<Payment> {
+  try {
+    const created = await deps.provider.createPayment({
+      paymentId: payment.id,
+      amount: payment.amount,
+      currency: payment.currency,
+      paymentMethod,
+      description: payment.courseTitle,
+      idempotencyKey: payment.id,
+    });
+    // Only fills in what the webhook may not have set yet; the status is the webhook's to change.
+    await deps.prisma.payment.updateMany({
+      where: { id: payment.id, providerPaymentId: null },
+      data: { providerPaymentId: created.providerPaymentId, paymentMethodBrand: created.method?.brand, paymentMethodLast4: created.method?.last4 },
+    });
+  } catch (err) {
+    deps.logger.error({ err, paymentId: payment.id }, 'the payment provider refused the request');
+    const failed = await deps.prisma.payment.updateMany({
+      where: { id: payment.id, status: 'PENDING' },
+      data: {
+        status: 'FAILED',
+        failedAt: new Date(),
+        failureCode: 'provider_unavailable',
+        failureReason: 'The payment provider could not take the payment; nothing was charged. Try again with a new idempotency key.',
+        purchaseLock: null,
+        version: { increment: 1 },
+      },
+    });
+    if (failed.count === 1) await deps.live.paymentChanged(await loadPayment(deps.prisma, payment.id));
+  }
+  return loadPayment(deps.prisma, payment.id);
+}
+
+async function loadPayment(prisma: PrismaClient, id: string): Promise<Payment> {
+  const payment = await prisma.payment.findUnique({ where: { id } });
+  if (!payment) throw new GraphQLError(`Payment ${id} vanished.`, { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+  return payment;
+}

@@ -1,0 +1,94 @@
+/** The payments service's configuration, read from the environment in one place. */
+import { randomBytes } from 'node:crypto';
+import { commonEnv, parseEnv, port, type Env } from '@campus/kit';
+import { z } from 'zod';
+
+const schema = z
+  .object({
+    ...commonEnv,
+    PAYMENTS_PORT: port(4003),
+    /** PostgreSQL URL; without it the service runs on an embedded PGlite under PAYMENTS_DATA_DIR. */
+    PAYMENTS_DATABASE_URL: z.url().optional(),
+    PAYMENTS_DATA_DIR: z.string().optional(),
+    /** Base URLs of the services checkout asks for the price and the buyer (the stack sets them). */
+    COURSES_URL: z.url().default('http://localhost:4002'),
+    USERS_URL: z.url().default('http://localhost:4001'),
+    /** Event bus: Redis Streams when set, in process otherwise (see docs/payments.md). */
+    REDIS_URL: z.url().optional(),
+    REDIS_EVENTS_PREFIX: z.string().optional(),
+    REDIS_PUBSUB_PREFIX: z.string().optional(),
+    /** Only "sandbox" today: a built-in provider that needs no credentials. */
+    PAYMENTS_PROVIDER: z.enum(['sandbox']).default('sandbox'),
+    /**
+     * The secret webhooks are signed with (Stripe's "endpoint secret"). Required in production;
+     * the embedded default generates one per process, which is enough when the sandbox provider
+     * and the webhook live in that same process.
+     */
+    PAYMENTS_WEBHOOK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Where the sandbox provider delivers webhooks; default: this service's own listening address. */
+    PAYMENTS_WEBHOOK_URL: z.url().optional(),
+    /** How long the sandbox's delayed test method (pm_card_visa_delayed) takes to succeed. */
+    PAYMENTS_SANDBOX_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(3_000),
+    /** A buyer may ask for a refund for this many days after paying ... */
+    PAYMENTS_REFUND_WINDOW_DAYS: z.coerce.number().min(0).max(365).default(14),
+    /** ... while having completed at most this share of the course's lessons. */
+    PAYMENTS_REFUND_MAX_PROGRESS_PERCENT: z.coerce.number().min(0).max(100).default(30),
+    /** How often the outbox relay and the webhook inbox look for work they were not told about. */
+    PAYMENTS_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+    /**
+     * Run the outbox relay in this process. Turn off where a separate process relays, or to leave
+     * committed events unpublished on purpose (the crash test does).
+     */
+    PAYMENTS_OUTBOX_RELAY: z.enum(['true', 'false']).default('true'),
+  })
+  // `when`: checked even when other variables are bad, so every problem is listed at once.
+  .refine((e) => !(e.NODE_ENV === 'production' && !e.PAYMENTS_WEBHOOK_SECRET), {
+    path: ['PAYMENTS_WEBHOOK_SECRET'],
+    message: 'is required in production',
+    when: () => true,
+  });
+
+export interface PaymentsConfig {
+  port: number;
+  production: boolean;
+  logLevel: string;
+  routerSigningSecret: string;
+  databaseUrl: string | undefined;
+  dataDir: string | undefined;
+  coursesUrl: string;
+  usersUrl: string;
+  redisUrl: string | undefined;
+  redisEventsPrefix: string | undefined;
+  redisPubSubPrefix: string | undefined;
+  provider: 'sandbox';
+  webhookSecret: string;
+  webhookUrl: string | undefined;
+  sandboxDelayMs: number;
+  refundPolicy: { windowDays: number; maxProgressPercent: number };
+  pollIntervalMs: number;
+  outboxRelay: boolean;
+}
+
+export function loadConfig(env: Env): PaymentsConfig {
+  const e = parseEnv(schema, env);
+  return {
+    port: e.PAYMENTS_PORT,
+    production: e.NODE_ENV === 'production',
+    logLevel: e.LOG_LEVEL,
+    routerSigningSecret: e.ROUTER_SIGNING_SECRET,
+    databaseUrl: e.PAYMENTS_DATABASE_URL,
+    dataDir: e.PAYMENTS_DATA_DIR,
+    coursesUrl: e.COURSES_URL,
+    usersUrl: e.USERS_URL,
+    redisUrl: e.REDIS_URL,
+    redisEventsPrefix: e.REDIS_EVENTS_PREFIX,
+    redisPubSubPrefix: e.REDIS_PUBSUB_PREFIX,
+    provider: e.PAYMENTS_PROVIDER,
+    webhookSecret: e.PAYMENTS_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('hex')}`,
+    webhookUrl: e.PAYMENTS_WEBHOOK_URL,
+    sandboxDelayMs: e.PAYMENTS_SANDBOX_DELAY_MS,
+    refundPolicy: { windowDays: e.PAYMENTS_REFUND_WINDOW_DAYS, maxProgressPercent: e.PAYMENTS_REFUND_MAX_PROGRESS_PERCENT },
+    pollIntervalMs: e.PAYMENTS_POLL_INTERVAL_MS,
+    outboxRelay: e.PAYMENTS_OUTBOX_RELAY === 'true',
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * Live payment updates for subscriptions (paymentUpdated, myPaymentUpdates), over the PubSub the
+ * service was given (in memory, or Redis so every instance hears every change). What travels is
+ * a pointer, { paymentId, userId, version }: each subscriber re-reads the payment, so it always
+ * sends the current state with Dates intact, and skips versions it has already sent (messages
+ * can arrive late or twice). Published after the change is committed; best effort, since clients
+ * re-query on reconnect and the bus, not pub/sub, carries what must not be lost.
+ */
+import type { Logger, PubSub } from '@campus/kit';
+
+export interface PaymentChanged {
+  paymentId: string;
+  userId: string;
+  version: number;
+}
+
+export const paymentTopic = (paymentId: string) => `payments:payment:${paymentId}`;
+export const userPaymentsTopic = (userId: string) => `payments:user:${userId}`;
+
+export interface LiveUpdates {
+  paymentChanged(payment: { id: string; userId: string; version: number }): Promise<void>;
+}
+
+export function liveUpdates(pubsub: PubSub, logger: Logger): LiveUpdates {
+  return {
+    async paymentChanged(payment) {
+      const message: PaymentChanged = { paymentId: payment.id, userId: payment.userId, version: payment.version };
+      try {
+        await Promise.all([pubsub.publish(paymentTopic(payment.id), message), pubsub.publish(userPaymentsTopic(payment.userId), message)]);
+      } catch (err) {
+        // The change is committed; failing the caller now would only mislead it.
+        logger.error({ err, paymentId: payment.id }, 'could not publish a payment update');
+      }
+    },
+  };
+}

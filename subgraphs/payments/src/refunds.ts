@@ -1,0 +1,124 @@
+/**
+ * Refunds (issue 4): `requestRefund` by the payer within the policy (a window after paying and a
+ * progress limit, both configurable), `refundPayment` by admins whatever the policy. Both create
+ * a PENDING refund and ask the provider; the provider's webhook completes it, which turns the
+ * payment REFUNDED and publishes PaymentRefunded (courses then revokes the enrollment).
+ *
+ * At most one live refund per payment: the refund's unique `openLock` (= the payment id while
+ * PENDING or SUCCEEDED) makes concurrent requests collide; the loser, like any repeat, gets the
+ * payment back as it is. A refund the provider refused (FAILED) frees the lock for another try.
+ */
+import { conflict, forbidden, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
+import { z } from 'zod';
+import { Prisma, type Payment, type PrismaClient, type Refund } from './generated/prisma/client.ts';
+import type { LiveUpdates } from './live-updates.ts';
+import type { PaymentProvider } from './provider/provider.ts';
+import type { CoursesClient } from './remote/courses-client.ts';
+
+export interface RefundPolicy {
+  windowDays: number;
+  maxProgressPercent: number;
+}
+
+export interface RefundDeps {
+  prisma: PrismaClient;
+  provider: PaymentProvider;
+  courses: CoursesClient;
+  live: LiveUpdates;
+  logger: Logger;
+  policy: RefundPolicy;
+}
+
+const refundInput = z.object({
+  paymentId: z.uuid('must be a payment id (a UUID)'),
+  reason: z.string().trim().max(500, 'must be at most 500 characters').nullish(),
+});
+
+const DAY_MS = 86_400_000;
+
+/** The payer asks for their money back. */
+export async function requestRefund(deps: RefundDeps, viewer: Viewer, authorization: string | undefined, input: unknown): Promise<Payment> {
+  const data = parseInput(refundInput, input);
+  const payment = await deps.prisma.payment.findUnique({ where: { id: data.paymentId } });
+  // Someone else's payment is, for this viewer, not there (no hint that the id exists).
+  if (!payment || payment.userId !== viewer.id) throw notFound('Payment', data.paymentId);
+  const live = await liveRefund(deps.prisma, payment.id);
+  if (live) return payment;
+  assertRefundable(payment);
+
+  const paidAt = payment.paidAt ?? payment.createdAt;
+  const deadline = new Date(paidAt.getTime() + deps.policy.windowDays * DAY_MS);
+  if (Date.now() > deadline.getTime()) {
+    throw forbidden(`The refund window of ${deps.policy.windowDays} days ended on ${deadline.toISOString()}; contact support.`);
+  }
+  const course = await deps.courses.courseFacts(payment.courseId, authorization);
+  const progress = course?.viewerEnrollment?.progressPercent ?? 0;
+  if (progress > deps.policy.maxProgressPercent) {
+    throw forbidden(
+      `You have completed ${progress}% of the course; refunds are possible up to ${deps.policy.maxProgressPercent}%. Contact support.`,
+    );
+  }
+  return startRefund(deps, payment, viewer.id, data.reason ?? null);
+}
+
+/** An admin refunds any successful payment. */
+export async function refundPayment(deps: RefundDeps, viewer: Viewer, input: unknown): Promise<Payment> {
+  const data = parseInput(refundInput, input);
+  const payment = await deps.prisma.payment.findUnique({ where: { id: data.paymentId } });
+  if (!payment) throw notFound('Payment', data.paymentId);
+  if (await liveRefund(deps.prisma, payment.id)) return payment;
+  assertRefundable(payment);
+  return startRefund(deps, payment, viewer.id, data.reason ?? null);
+}
+
+const liveRefund = (prisma: PrismaClient, paymentId: string) => prisma.refund.findUnique({ where: { openLock: paymentId } });
+
+function assertRefundable(payment: Payment): void {
+  if (payment.status !== 'SUCCEEDED') {
+    throw conflict(`Only a SUCCEEDED payment can be refunded; this one is ${payment.status}.`, { field: 'input.paymentId' });
+  }
+}
+
+async function startRefund(deps: RefundDeps, payment: Payment, requestedBy: string, reason: string | null): Promise<Payment> {
+  let refund: Refund;
+  try {
+    refund = await deps.prisma.$transaction(async (tx) => {
+      // Re-checked inside the transaction: the payment may have moved since it was read.
+      const current = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+      assertRefundable(current);
+      const created = await tx.refund.create({
+        data: { paymentId: payment.id, amount: payment.amount, currency: payment.currency, reason, requestedBy, openLock: payment.id },
+      });
+      await tx.payment.update({ where: { id: payment.id }, data: { version: { increment: 1 } } });
+      return created;
+    });
+  } catch (e) {
+    // A concurrent request created the live refund first: this one is a repeat.
+    if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return deps.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } });
+    throw e;
+  }
+  await deps.live.paymentChanged(await deps.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } }));
+
+  try {
+    const { providerRefundId } = await deps.provider.refund({
+      refundId: refund.id,
+      paymentId: payment.id,
+      providerPaymentId: payment.providerPaymentId ?? '',
+      amount: refund.amount,
+      currency: refund.currency,
+      idempotencyKey: refund.id,
+    });
+    await deps.prisma.refund.updateMany({ where: { id: refund.id, providerRefundId: null }, data: { providerRefundId } });
+  } catch (err) {
+    deps.logger.error({ err, refundId: refund.id }, 'the payment provider refused the refund');
+    await deps.prisma.$transaction([
+      deps.prisma.refund.updateMany({
+        where: { id: refund.id, status: 'PENDING' },
+        data: { status: 'FAILED', failureReason: 'The payment provider could not take the refund; try again later.', openLock: null, completedAt: new Date() },
+      }),
+      deps.prisma.payment.update({ where: { id: payment.id }, data: { version: { increment: 1 } } }),
+    ]);
+    await deps.live.paymentChanged(await deps.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } }));
+  }
+  return deps.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } });
+}

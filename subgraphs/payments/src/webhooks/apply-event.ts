@@ -1,0 +1,116 @@
+/**
+ * What a provider event does to our data, inside the transaction that also marks the event
+ * processed. Deliveries are at least once and unordered (DOMAIN.md 6.7), so every change is a
+ * conditional update from the one state it may come from: a duplicate, or an event overtaken by a
+ * later one (processing after succeeded, failed after succeeded), changes nothing.
+ */
+import { PAYMENT_REFUNDED, PAYMENT_SUCCEEDED, recordPaymentEvent } from '../domain-events.ts';
+import type { Payment, Prisma } from '../generated/prisma/client.ts';
+import { canTransition, canTransitionRefund } from '../payment-state.ts';
+import { issueReceipt } from '../receipts.ts';
+import type { PaymentIntentObject, ProviderEvent, RefundObject } from './provider-event.ts';
+
+export interface Applied {
+  /** Payments whose state changed (for live updates after commit). */
+  changed: Payment[];
+  /** Whether outbox rows were written (the relay should run). */
+  outbox: boolean;
+  /** Why nothing changed, when nothing did; kept on the ProviderEvent row. */
+  note?: string;
+}
+
+const nothing = (note: string): Applied => ({ changed: [], outbox: false, note });
+
+export async function applyProviderEvent(tx: Prisma.TransactionClient, event: ProviderEvent): Promise<Applied> {
+  const at = new Date(event.created * 1000);
+  switch (event.type) {
+    case 'payment_intent.processing':
+      return nothing('processing: the payment stays PENDING');
+    case 'payment_intent.succeeded':
+      return paymentSucceeded(tx, event.data.object, at);
+    case 'payment_intent.payment_failed':
+      return paymentFailed(tx, event.data.object, at);
+    case 'refund.updated':
+      return refundUpdated(tx, event.data.object, at);
+  }
+}
+
+async function paymentSucceeded(tx: Prisma.TransactionClient, intent: PaymentIntentObject, paidAt: Date): Promise<Applied> {
+  const payment = await tx.payment.findUnique({ where: { id: intent.metadata.paymentId } });
+  if (!payment) return nothing(`no payment ${intent.metadata.paymentId}`);
+  if (!canTransition(payment.status, 'SUCCEEDED')) return nothing(`payment is ${payment.status}; not SUCCEEDED again`);
+  if (intent.amount !== payment.amount || intent.currency.toUpperCase() !== payment.currency) {
+    // Never fulfil a payment for another amount than the one we asked for.
+    return nothing(`amount ${intent.amount} ${intent.currency} differs from ${payment.amount} ${payment.currency}`);
+  }
+  const { count } = await tx.payment.updateMany({
+    where: { id: payment.id, status: 'PENDING' },
+    data: {
+      status: 'SUCCEEDED',
+      paidAt,
+      providerPaymentId: payment.providerPaymentId ?? intent.id,
+      paymentMethodBrand: intent.payment_method_details?.brand ?? payment.paymentMethodBrand,
+      paymentMethodLast4: intent.payment_method_details?.last4 ?? payment.paymentMethodLast4,
+      version: { increment: 1 },
+    },
+  });
+  if (count === 0) return nothing('payment changed concurrently');
+  const updated = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+  await issueReceipt(tx, updated, paidAt);
+  await recordPaymentEvent(tx, PAYMENT_SUCCEEDED, updated);
+  return { changed: [updated], outbox: true };
+}
+
+async function paymentFailed(tx: Prisma.TransactionClient, intent: PaymentIntentObject, failedAt: Date): Promise<Applied> {
+  const payment = await tx.payment.findUnique({ where: { id: intent.metadata.paymentId } });
+  if (!payment) return nothing(`no payment ${intent.metadata.paymentId}`);
+  if (!canTransition(payment.status, 'FAILED')) return nothing(`payment is ${payment.status}; not FAILED`);
+  const error = intent.last_payment_error;
+  const { count } = await tx.payment.updateMany({
+    where: { id: payment.id, status: 'PENDING' },
+    data: {
+      status: 'FAILED',
+      failedAt,
+      failureCode: error?.decline_code ?? error?.code ?? 'payment_failed',
+      failureReason: error?.message ?? 'The payment was not accepted.',
+      providerPaymentId: payment.providerPaymentId ?? intent.id,
+      // The purchase is over: the buyer may try again with another payment method.
+      purchaseLock: null,
+      version: { increment: 1 },
+    },
+  });
+  if (count === 0) return nothing('payment changed concurrently');
+  return { changed: [await tx.payment.findUniqueOrThrow({ where: { id: payment.id } })], outbox: false };
+}
+
+async function refundUpdated(tx: Prisma.TransactionClient, object: RefundObject, at: Date): Promise<Applied> {
+  const refund = await tx.refund.findUnique({ where: { id: object.metadata.refundId } });
+  if (!refund) return nothing(`no refund ${object.metadata.refundId}`);
+  if (object.status === 'pending') return nothing('refund pending');
+  const to = object.status === 'succeeded' ? 'SUCCEEDED' : 'FAILED';
+  if (!canTransitionRefund(refund.status, to)) return nothing(`refund is ${refund.status}; not ${to}`);
+
+  const { count } = await tx.refund.updateMany({
+    where: { id: refund.id, status: 'PENDING' },
+    data:
+      to === 'SUCCEEDED'
+        ? { status: 'SUCCEEDED', completedAt: at, providerRefundId: refund.providerRefundId ?? object.id }
+        : { status: 'FAILED', completedAt: at, failureReason: object.failure_reason ?? 'The provider refused the refund.', openLock: null },
+  });
+  if (count === 0) return nothing('refund changed concurrently');
+
+  if (to === 'FAILED') {
+    // The payment itself does not change; bump its version so subscribers see the refund's fate.
+    const payment = await tx.payment.update({ where: { id: refund.paymentId }, data: { version: { increment: 1 } } });
+    return { changed: [payment], outbox: false };
+  }
+  const moved = await tx.payment.updateMany({
+    where: { id: refund.paymentId, status: 'SUCCEEDED' },
+    data: { status: 'REFUNDED', refundedAt: at, purchaseLock: null, version: { increment: 1 } },
+  });
+  if (moved.count === 0) return nothing('payment is not SUCCEEDED; refund recorded only');
+  await tx.receipt.updateMany({ where: { paymentId: refund.paymentId }, data: { refundedAt: at } });
+  const payment = await tx.payment.findUniqueOrThrow({ where: { id: refund.paymentId } });
+  await recordPaymentEvent(tx, PAYMENT_REFUNDED, payment, { refundId: refund.id });
+  return { changed: [payment], outbox: true };
+}

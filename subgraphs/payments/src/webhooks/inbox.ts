@@ -1,0 +1,137 @@
+/**
+ * The webhook inbox: "answer fast, process durably" (DOMAIN.md 6.7). The webhook stores each
+ * verified event (its id is the primary key, so a duplicate delivery is recognised and stored
+ * once) and answers 200 at once; this inbox then applies stored events, each in one transaction
+ * with marking it processed. An event whose processing fails (say the database blipped) stays
+ * unprocessed and is retried on the next poll, also after a restart, by any instance.
+ */
+import type { Logger } from '@campus/kit';
+import type { Payment, PrismaClient } from '../generated/prisma/client.ts';
+import { Prisma } from '../generated/prisma/client.ts';
+import { applyProviderEvent, type Applied } from './apply-event.ts';
+import { providerEvent, type ProviderEnvelope, type ProviderEvent } from './provider-event.ts';
+
+export interface InboxOptions {
+  prisma: PrismaClient;
+  logger: Logger;
+  pollIntervalMs: number;
+  /** Called after a transaction that changed payments committed. */
+  onApplied: (changed: Payment[], outbox: boolean) => Promise<void>;
+}
+
+export interface Inbox {
+  /** Stores a verified event; false when an event with this id was stored before (a duplicate). */
+  receive(event: ProviderEnvelope): Promise<boolean>;
+  /** Processes what is stored and not yet processed; resolves when done. */
+  drain(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const BATCH = 50;
+
+export function webhookInbox(options: InboxOptions): Inbox {
+  const { prisma, logger } = options;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+
+  /** Applies one event; null when another instance has it or it was processed meanwhile. */
+  async function processOne(id: string): Promise<Applied | null> {
+    return prisma.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT "id" FROM "ProviderEvent" WHERE "id" = ${id} AND "processedAt" IS NULL FOR UPDATE SKIP LOCKED`;
+      if (locked.length === 0) return null;
+      const row = await tx.providerEvent.findUniqueOrThrow({ where: { id } });
+      const parsed = providerEvent.safeParse(row.payload);
+      const applied: Applied = parsed.success
+        ? await applyProviderEvent(tx, { ...(parsed.data as ProviderEvent), id: row.id, created: (row.payload as { created: number }).created })
+        : { changed: [], outbox: false, note: `ignored: ${row.type} is not an event this service acts on, or its object is malformed` };
+      await tx.providerEvent.update({
+        where: { id },
+        data: { processedAt: new Date(), attempts: { increment: 1 }, lastError: applied.note ?? null },
+      });
+      return applied;
+    });
+  }
+
+  /** One batch; returns how many events it looked at and how many it got through. */
+  async function drainOnce(): Promise<{ seen: number; done: number }> {
+    const pending = await prisma.providerEvent.findMany({
+      where: { processedAt: null },
+      orderBy: [{ attempts: 'asc' }, { receivedAt: 'asc' }],
+      take: BATCH,
+      select: { id: true },
+    });
+    let done = 0;
+    for (const { id } of pending) {
+      try {
+        const applied = await processOne(id);
+        done += 1;
+        if (applied?.changed.length || applied?.outbox) await options.onApplied(applied.changed, applied.outbox);
+      } catch (err) {
+        logger.error({ err, providerEventId: id }, 'processing a provider event failed; will retry');
+        await prisma.providerEvent
+          .update({ where: { id }, data: { attempts: { increment: 1 }, lastError: String((err as Error).message).slice(0, 1000) } })
+          .catch(() => undefined);
+      }
+    }
+    return { seen: pending.length, done };
+  }
+
+  function drain(): Promise<void> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          // A full batch may mean more are waiting; what failed waits for the next poll, so a
+          // batch of failures does not spin.
+          for (;;) {
+            const { seen, done } = await drainOnce();
+            if (seen < BATCH || done === 0 || stopped) break;
+          }
+        } while (again && !stopped);
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  const tick = () => {
+    drain()
+      .catch((err) => logger.error({ err }, 'draining the webhook inbox failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.pollIntervalMs);
+      });
+  };
+
+  return {
+    async receive(event) {
+      try {
+        await prisma.providerEvent.create({
+          data: { id: event.id, type: event.type, payload: event as unknown as Prisma.InputJsonValue },
+        });
+        return true;
+      } catch (e) {
+        if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return false;
+        throw e;
+      }
+    },
+    drain,
+    start() {
+      if (!timer && !stopped) timer = setTimeout(tick, 0);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,9 @@
+import type { SessionEventResolvers } from '../generated/graphql.ts';
+import { endsSession } from '../session-events.ts';
+
+export const SessionEvent: SessionEventResolvers = {
+  // Per subscriber: the same event ends one client's session and only informs the others.
+  reauthenticate: (event, _args, ctx) => (ctx.viewer ? endsSession(event, ctx.viewer.sessionId) : true),
+  sessionId: (event) => event.endedSessionId ?? null,
+  role: (event) => event.role ?? null,
+};

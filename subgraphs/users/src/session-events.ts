@@ -1,0 +1,59 @@
+/**
+ * Session events (`Subscription.mySessionEvents`): when a user's role changes or a session of
+ * theirs ends, every client they have open learns it at once instead of at its next failed
+ * refresh. One topic per user, so a subscriber only ever hears about their own account.
+ *
+ * Published after the change is committed; pub/sub is best effort (a missed event costs a client
+ * nothing but the early warning: its next refresh fails anyway).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger, PubSub, Role } from '@campus/kit';
+
+export type SessionEventReason = 'ROLE_CHANGED' | 'PASSWORD_CHANGED' | 'REFRESH_TOKEN_REUSED' | 'LOGGED_OUT';
+
+/** What travels on the topic (JSON). */
+export interface SessionEventMessage {
+  id: string;
+  userId: string;
+  reason: SessionEventReason;
+  occurredAt: string;
+  /** The one session that ended; absent when all of the user's sessions (but `keptSessionId`) did. */
+  endedSessionId?: string;
+  /** The session that survived (the one that changed the password). */
+  keptSessionId?: string;
+  role?: Role;
+}
+
+export const sessionEventsTopic = (userId: string) => `users:session-events:${userId}`;
+
+/** The root value graphql-js hands the `mySessionEvents` field (its default resolver reads it). */
+export interface SessionEventRoot {
+  mySessionEvents: SessionEventMessage;
+}
+
+/** True when the session `sessionId` is among those the event ended. */
+export function endsSession(event: SessionEventMessage, sessionId: string): boolean {
+  if (event.endedSessionId) return event.endedSessionId === sessionId;
+  return event.keptSessionId !== sessionId;
+}
+
+export type SessionEventInput = Omit<SessionEventMessage, 'id' | 'occurredAt'>;
+
+export interface SessionEvents {
+  publish(event: SessionEventInput): Promise<void>;
+}
+
+export function sessionEvents(pubsub: PubSub, logger: Logger): SessionEvents {
+  return {
+    async publish(input) {
+      const event: SessionEventMessage = { id: randomUUID(), occurredAt: new Date().toISOString(), ...input };
+      const root: SessionEventRoot = { mySessionEvents: event };
+      try {
+        await pubsub.publish(sessionEventsTopic(event.userId), root);
+      } catch (err) {
+        // The change itself is committed; failing the mutation now would only mislead the caller.
+        logger.error({ err, reason: event.reason, userId: event.userId }, 'could not publish a session event');
+      }
+    },
+  };
+}

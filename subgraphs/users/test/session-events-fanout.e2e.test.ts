@@ -1,0 +1,75 @@
+/**
+ * Two instances of the users service, as in production behind a load balancer: a session event
+ * raised through instance A reaches a subscriber connected to instance B. With TEST_REDIS_URL each
+ * instance has its own Redis pub/sub connection (separate processes would); without it they share
+ * the in-process pub/sub, the embedded default's topology.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createLogger, createMemoryPubSub, createRedisPubSub, type PubSub } from '@campus/kit';
+import { createTestDatabases, type TestDatabases } from '@campus/stack/test-databases';
+import { signedSubgraphRequest } from '@campus/stack/testing';
+import { connectWs, signedUpgradeHeaders, waitUntil, type WsConnection } from '@campus/stack/ws-testing';
+import { exportPKCS8, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+import { createUsersService, type UsersService } from '../src/service.ts';
+
+const secret = `fanout-secret-${'s'.repeat(32)}`;
+const redisUrl = process.env.TEST_REDIS_URL;
+
+describe(`session events across two users instances (${redisUrl ? 'Redis' : 'in-process'} pub/sub)`, () => {
+  let databases: TestDatabases;
+  const pubsubs: PubSub[] = [];
+  const instances: { service: UsersService; url: string }[] = [];
+  let subscriber: WsConnection | undefined;
+
+  beforeAll(async () => {
+    databases = await createTestDatabases(process.env.TEST_DATABASE_URL, ['users']);
+    // One signing key for both, as production configures it: B must accept A's tokens.
+    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      ROUTER_SIGNING_SECRET: secret,
+      USERS_JWT_PRIVATE_KEY: await exportPKCS8(privateKey),
+      ...databases.env,
+    });
+    const prefix = `campus-test-${randomBytes(6).toString('hex')}:`;
+    const shared = createMemoryPubSub();
+    // Sequentially: both apply migrations to the same database when it is PostgreSQL.
+    for (let i = 0; i < 2; i++) {
+      const pubsub = redisUrl ? createRedisPubSub(redisUrl, { prefix }) : shared;
+      pubsubs.push(pubsub);
+      const service = await createUsersService(config, createLogger('users', 'silent'), { pubsub });
+      await new Promise<void>((r) => service.server.httpServer.listen(0, '127.0.0.1', () => r()));
+      const { port } = service.server.httpServer.address() as AddressInfo;
+      instances.push({ service, url: `http://127.0.0.1:${port}/graphql` });
+    }
+  });
+  afterAll(async () => {
+    await subscriber?.close();
+    for (const { service } of instances) await service.close();
+    await Promise.all([...new Set(pubsubs)].map((p) => p.close()));
+    await databases?.drop();
+  });
+
+  it('delivers a logout done through instance A to the subscriber connected to instance B', async () => {
+    const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
+    const signUp = await signedSubgraphRequest(a.url, secret, 'mutation S($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken } }', {
+      variables: { i: { email: `fanout-${randomBytes(4).toString('hex')}@campus.test`, password: 'long-enough-pw', name: 'Fan Out' } },
+    });
+    const { accessToken, refreshToken } = signUp.data.signUp;
+
+    subscriber = await connectWs(b.url, { headers: signedUpgradeHeaders(b.url, secret, accessToken) });
+    const events = subscriber.subscribe('subscription { mySessionEvents { reason reauthenticate } }');
+    await waitUntil(() => b.service.server.liveSubscriptions().subscriptions === 1, 'the subscription to be live on B');
+    expect(a.service.server.liveSubscriptions().subscriptions).toBe(0);
+
+    const logOut = await signedSubgraphRequest(a.url, secret, 'mutation L($t: String!) { logOut(input: { refreshToken: $t }) { success } }', {
+      token: accessToken,
+      variables: { t: refreshToken },
+    });
+    expect(logOut.data.logOut.success).toBe(true);
+    expect((await events.nth(0)).data).toEqual({ mySessionEvents: { reason: 'LOGGED_OUT', reauthenticate: true } });
+  });
+});
