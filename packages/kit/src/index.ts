@@ -23,3 +23,4 @@ export * from './events/redis-bus.ts';
 export * from './events/create-bus.ts';
 export * from './events/outbox-relay.ts';
 export * from './events/processed-events.ts';
+export * from './db/statement-tap.ts';

@@ -4,7 +4,7 @@
  * process) and by the embedded stack (all services in one).
  */
 import { join } from 'node:path';
-import { createLogger, createOutboxRelay, createPubSub, openDatabase, type EventBus, type Logger, type OutboxRelay, type PubSub, type SubgraphServer, type TokenVerifier } from '@campus/kit';
+import { createLogger, createOutboxRelay, createPubSub, createStatementTap, openDatabase, type EventBus, type Logger, type OutboxRelay, type PubSub, type StatementTap, type SubgraphServer, type TokenVerifier } from '@campus/kit';
 import type { CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';
@@ -34,7 +34,7 @@ export interface CoursesService {
   prisma: PrismaClient;
   domain: CoursesDomain;
   /** Calls `listener` with every SQL statement the service sends its database (and its parameters, JSON); returns an unsubscribe. */
-  onStatement(listener: (sql: string, params: string) => void): () => void;
+  onStatement: StatementTap['onStatement'];
   close(): Promise<void>;
 }
 
@@ -52,10 +52,8 @@ export async function createCoursesService(
   await db.migrate();
   // Query events cost an event object per statement; they let tests and operators count round trips.
   const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
-  const statementListeners = new Set<(sql: string, params: string) => void>();
-  prisma.$on('query', (e) => {
-    for (const listener of statementListeners) listener(e.query, e.params);
-  });
+  const statements = createStatementTap();
+  prisma.$on('query', (e) => statements.emit(e.query, e.params));
 
   const ownPubSub = deps.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
   const pubsub = deps.pubsub ?? ownPubSub!;
@@ -77,10 +75,7 @@ export async function createCoursesService(
     server,
     prisma,
     domain,
-    onStatement(listener) {
-      statementListeners.add(listener);
-      return () => statementListeners.delete(listener);
-    },
+    onStatement: statements.onStatement,
     async close() {
       await stopConsuming?.();
       await relay?.stop();

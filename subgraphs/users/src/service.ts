@@ -3,7 +3,7 @@
  * server. Used by index.ts (its own process) and by the embedded stack (all services in one).
  */
 import { join } from 'node:path';
-import { createLogger, createPubSub, openDatabase, type Logger, type PubSub, type SubgraphServer } from '@campus/kit';
+import { createLogger, createPubSub, createStatementTap, openDatabase, type Logger, type PubSub, type StatementTap, type SubgraphServer } from '@campus/kit';
 import type { UsersConfig } from './config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { createServer } from './server.ts';
@@ -14,6 +14,8 @@ export const MIGRATIONS_DIR = new URL('../../../prisma/users/migrations', import
 export interface UsersService {
   server: SubgraphServer;
   prisma: PrismaClient;
+  /** Every SQL statement the service sends its database (tests count them). */
+  onStatement: StatementTap['onStatement'];
   close(): Promise<void>;
 }
 
@@ -37,7 +39,9 @@ export async function createUsersService(
     log: (m) => logger.info(m),
   });
   await db.migrate();
-  const prisma = new PrismaClient({ adapter: db.adapter });
+  const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
+  const statements = createStatementTap();
+  prisma.$on('query', (e) => statements.emit(e.query, e.params));
   const keys = await loadSigningKeys({ pem: config.jwtPrivateKeyPem, dataDir: config.dataDir });
   const ownPubSub = deps.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
   const pubsub = deps.pubsub ?? ownPubSub!;
@@ -46,6 +50,7 @@ export async function createUsersService(
   return {
     server,
     prisma,
+    onStatement: statements.onStatement,
     async close() {
       await server.stop();
       await ownPubSub?.close();
