@@ -1,29 +1,11 @@
-import type { CodegenConfig } from '@graphql-codegen/cli';
+import { subgraphCodegenConfig } from '@campus/kit/codegen';
 
-/** Resolver types generated from schema.graphql, federation-aware (typescript-resolvers). */
-const config: CodegenConfig = {
-  schema: 'schema.graphql',
-  silent: true,
-  generates: {
-    'src/generated/graphql.ts': {
-      plugins: ['typescript', 'typescript-resolvers'],
-      config: {
-        federation: true,
-        useIndexSignature: true,
-        contextType: '../context.ts#Context',
-        mappers: {
-          Payment: '../models.ts#PaymentModel',
-          PaymentConnection: '../models.ts#PaymentConnectionModel',
-          Refund: '../models.ts#RefundModel',
-          Receipt: '../models.ts#ReceiptModel',
-          User: '../models.ts#UserRef',
-          Course: '../models.ts#CourseRef',
-        },
-        scalars: { ID: 'string' },
-        enumsAsTypes: true,
-        useTypeImports: true,
-      },
-    },
-  },
-};
-export default config;
+/** Resolver types for the payments subgraph; see packages/kit/src/codegen.ts. */
+export default subgraphCodegenConfig({
+  Payment: 'PaymentModel',
+  PaymentConnection: 'PaymentConnectionModel',
+  Refund: 'RefundModel',
+  Receipt: 'ReceiptModel',
+  User: 'UserRef',
+  Course: 'CourseRef',
+});

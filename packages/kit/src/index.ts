@@ -24,3 +24,4 @@ export * from './events/create-bus.ts';
 export * from './events/outbox-relay.ts';
 export * from './events/processed-events.ts';
 export * from './db/statement-tap.ts';
+export * from './service-config.ts';

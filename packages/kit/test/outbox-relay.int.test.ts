@@ -17,6 +17,7 @@ import { waitFor } from './wait-for.ts';
 const SCHEMA = `
   CREATE TABLE "OutboxEvent" (
     "id" UUID NOT NULL PRIMARY KEY,
+    "seq" BIGSERIAL NOT NULL UNIQUE,
     "type" TEXT NOT NULL,
     "payload" JSONB NOT NULL,
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,

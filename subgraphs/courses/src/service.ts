@@ -3,8 +3,7 @@
  * event consumption and the outbox relay (when given a bus), server. Used by index.ts (its own
  * process) and by the embedded stack (all services in one).
  */
-import { join } from 'node:path';
-import { createLogger, createOutboxRelay, createPubSub, createStatementTap, openDatabase, type EventBus, type Logger, type OutboxRelay, type PubSub, type StatementTap, type SubgraphServer, type TokenVerifier } from '@campus/kit';
+import { createLogger, createOutboxRelay, createPubSub, createStatementTap, openServiceDatabase, type EventBus, type Logger, type OutboxRelay, type PubSub, type StatementTap, type SubgraphServer, type TokenVerifier } from '@campus/kit';
 import type { CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';
@@ -43,13 +42,7 @@ export async function createCoursesService(
   logger: Logger = createLogger('courses', config.logLevel),
   deps: CoursesServiceDeps = {},
 ): Promise<CoursesService> {
-  const db = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: config.dataDir && join(config.dataDir, 'pglite'),
-    migrationsDir: MIGRATIONS_DIR,
-    log: (m) => logger.info(m),
-  });
-  await db.migrate();
+  const db = await openServiceDatabase(config, MIGRATIONS_DIR, logger);
   // Query events cost an event object per statement; they let tests and operators count round trips.
   const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
   const statements = createStatementTap();

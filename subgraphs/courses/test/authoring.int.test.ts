@@ -32,7 +32,7 @@ describe('course authoring', () => {
     expect(course).toMatchObject({ slug: 'ecrire-du-typescript', status: 'DRAFT', isFree: false, price: { amount: 1500, currency: 'JPY' } });
     expect(course.instructor.id).toBe(instructor.id);
     expect(await outboxCount()).toBe(before + 1);
-    const row = await h.service.prisma.outboxEvent.findFirst({ orderBy: { createdAt: 'desc' } });
+    const row = await h.service.prisma.outboxEvent.findFirst({ orderBy: { seq: 'desc' } });
     expect(row).toMatchObject({ publishedAt: null, payload: { courseId: course.id, status: 'DRAFT', price: { amount: 1500, currency: 'JPY' } } });
   });
 
@@ -92,7 +92,7 @@ describe('course authoring', () => {
     const republished = ok(await h.request(PUBLISH, { as: instructor, variables: { input: { courseId: course.id } } })).publishCourse.course;
     expect(republished.publishedAt).toBe(published.publishedAt);
     expect(ok(await h.request(ARCHIVE, { as: instructor, variables: { input: { courseId: course.id } } })).archiveCourse.course.status).toBe('ARCHIVED');
-    const events = await h.service.prisma.outboxEvent.findMany({ orderBy: { createdAt: 'asc' } });
+    const events = await h.service.prisma.outboxEvent.findMany({ orderBy: { seq: 'asc' } });
     const statuses = events.filter((e) => (e.payload as { courseId: string }).courseId === course.id).map((e) => (e.payload as { status: string }).status);
     expect(statuses).toEqual(['DRAFT', 'PUBLISHED', 'DRAFT', 'PUBLISHED', 'ARCHIVED']);
   });

@@ -1,22 +1,14 @@
 /** The payments service's configuration, read from the environment in one place. */
 import { randomBytes } from 'node:crypto';
-import { commonEnv, parseEnv, port, type Env } from '@campus/kit';
+import { parseEnv, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
 import { z } from 'zod';
 
 const schema = z
   .object({
-    ...commonEnv,
-    PAYMENTS_PORT: port(4003),
-    /** PostgreSQL URL; without it the service runs on an embedded PGlite under PAYMENTS_DATA_DIR. */
-    PAYMENTS_DATABASE_URL: z.url().optional(),
-    PAYMENTS_DATA_DIR: z.string().optional(),
+    ...serviceEnv('PAYMENTS', 4003),
     /** Base URLs of the services checkout asks for the price and the buyer (the stack sets them). */
     COURSES_URL: z.url().default('http://localhost:4002'),
     USERS_URL: z.url().default('http://localhost:4001'),
-    /** Event bus: Redis Streams when set, in process otherwise (see docs/payments.md). */
-    REDIS_URL: z.url().optional(),
-    REDIS_EVENTS_PREFIX: z.string().optional(),
-    REDIS_PUBSUB_PREFIX: z.string().optional(),
     /** Only "sandbox" today: a built-in provider that needs no credentials. */
     PAYMENTS_PROVIDER: z.enum(['sandbox']).default('sandbox'),
     /**
@@ -48,18 +40,9 @@ const schema = z
     when: () => true,
   });
 
-export interface PaymentsConfig {
-  port: number;
-  production: boolean;
-  logLevel: string;
-  routerSigningSecret: string;
-  databaseUrl: string | undefined;
-  dataDir: string | undefined;
+export interface PaymentsConfig extends ServiceConfig {
   coursesUrl: string;
   usersUrl: string;
-  redisUrl: string | undefined;
-  redisEventsPrefix: string | undefined;
-  redisPubSubPrefix: string | undefined;
   provider: 'sandbox';
   webhookSecret: string;
   webhookUrl: string | undefined;
@@ -72,17 +55,9 @@ export interface PaymentsConfig {
 export function loadConfig(env: Env): PaymentsConfig {
   const e = parseEnv(schema, env);
   return {
-    port: e.PAYMENTS_PORT,
-    production: e.NODE_ENV === 'production',
-    logLevel: e.LOG_LEVEL,
-    routerSigningSecret: e.ROUTER_SIGNING_SECRET,
-    databaseUrl: e.PAYMENTS_DATABASE_URL,
-    dataDir: e.PAYMENTS_DATA_DIR,
+    ...serviceConfig('PAYMENTS', e),
     coursesUrl: e.COURSES_URL,
     usersUrl: e.USERS_URL,
-    redisUrl: e.REDIS_URL,
-    redisEventsPrefix: e.REDIS_EVENTS_PREFIX,
-    redisPubSubPrefix: e.REDIS_PUBSUB_PREFIX,
     provider: e.PAYMENTS_PROVIDER,
     webhookSecret: e.PAYMENTS_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('hex')}`,
     webhookUrl: e.PAYMENTS_WEBHOOK_URL,

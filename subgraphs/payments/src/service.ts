@@ -4,8 +4,7 @@
  * stack (all services in one), which hands in the shared pub/sub and event bus.
  */
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { createLogger, createOutboxRelay, openDatabase, type EventBus, type Logger, type PubSub, type SubgraphServer } from '@campus/kit';
+import { createLogger, createOutboxRelay, openServiceDatabase, type EventBus, type Logger, type PubSub, type SubgraphServer } from '@campus/kit';
 import type { PaymentsConfig } from './config.ts';
 import type { PaymentsDomain } from './context.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
@@ -41,13 +40,7 @@ export async function createPaymentsService(
   infra: PaymentsInfra,
   logger: Logger = createLogger('payments', config.logLevel),
 ): Promise<PaymentsService> {
-  const db = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: config.dataDir && join(config.dataDir, 'pglite'),
-    migrationsDir: MIGRATIONS_DIR,
-    log: (m) => logger.info(m),
-  });
-  await db.migrate();
+  const db = await openServiceDatabase(config, MIGRATIONS_DIR, logger);
   const prisma = new PrismaClient({ adapter: db.adapter });
 
   const relay = createOutboxRelay({

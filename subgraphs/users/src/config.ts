@@ -1,14 +1,9 @@
 /** The users service's configuration, read from the environment in one place. */
-import { commonEnv, ConfigError, parseEnv, port, pubsubEnv, type Env } from '@campus/kit';
+import { ConfigError, parseEnv, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
 import { z } from 'zod';
 
 const schema = z.object({
-  ...commonEnv,
-  ...pubsubEnv,
-  USERS_PORT: port(4001),
-  /** PostgreSQL URL; without it the service runs on an embedded PGlite under USERS_DATA_DIR. */
-  USERS_DATABASE_URL: z.url().optional(),
-  USERS_DATA_DIR: z.string().optional(),
+  ...serviceEnv('USERS', 4001),
   /** PKCS#8 PEM of the Ed25519 key that signs access tokens. Required with a database URL. */
   USERS_JWT_PRIVATE_KEY: z.string().optional(),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
@@ -19,16 +14,7 @@ const schema = z.object({
   LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
 });
 
-export interface UsersConfig {
-  port: number;
-  production: boolean;
-  logLevel: string;
-  routerSigningSecret: string;
-  databaseUrl: string | undefined;
-  /** Pub/sub for subscriptions: Redis when set (every instance hears every event), else in memory. */
-  redisUrl: string | undefined;
-  redisPubSubPrefix: string | undefined;
-  dataDir: string | undefined;
+export interface UsersConfig extends ServiceConfig {
   jwtPrivateKeyPem: string | undefined;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
@@ -42,14 +28,7 @@ export function loadConfig(env: Env): UsersConfig {
     throw new ConfigError(['USERS_JWT_PRIVATE_KEY: required in production (PKCS#8 PEM of an Ed25519 key)']);
   }
   return {
-    port: e.USERS_PORT,
-    production: e.NODE_ENV === 'production',
-    logLevel: e.LOG_LEVEL,
-    routerSigningSecret: e.ROUTER_SIGNING_SECRET,
-    databaseUrl: e.USERS_DATABASE_URL,
-    redisUrl: e.REDIS_URL,
-    redisPubSubPrefix: e.REDIS_PUBSUB_PREFIX,
-    dataDir: e.USERS_DATA_DIR,
+    ...serviceConfig('USERS', e),
     jwtPrivateKeyPem: e.USERS_JWT_PRIVATE_KEY,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,

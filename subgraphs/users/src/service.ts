@@ -2,8 +2,7 @@
  * Assembles the users service from its config: database (migrated), Prisma client, signing keys,
  * server. Used by index.ts (its own process) and by the embedded stack (all services in one).
  */
-import { join } from 'node:path';
-import { createLogger, createPubSub, createStatementTap, openDatabase, type Logger, type PubSub, type StatementTap, type SubgraphServer } from '@campus/kit';
+import { createLogger, createPubSub, createStatementTap, openServiceDatabase, type Logger, type PubSub, type StatementTap, type SubgraphServer } from '@campus/kit';
 import type { UsersConfig } from './config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { createServer } from './server.ts';
@@ -32,13 +31,7 @@ export async function createUsersService(
   logger: Logger = createLogger('users', config.logLevel),
   deps: UsersServiceDeps = {},
 ): Promise<UsersService> {
-  const db = await openDatabase({
-    url: config.databaseUrl,
-    dataDir: config.dataDir && join(config.dataDir, 'pglite'),
-    migrationsDir: MIGRATIONS_DIR,
-    log: (m) => logger.info(m),
-  });
-  await db.migrate();
+  const db = await openServiceDatabase(config, MIGRATIONS_DIR, logger);
   const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
   const statements = createStatementTap();
   prisma.$on('query', (e) => statements.emit(e.query, e.params));

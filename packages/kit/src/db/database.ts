@@ -5,6 +5,7 @@
  * apply its committed migrations.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -68,4 +69,28 @@ async function openPglite(options: DatabaseOptions): Promise<Database> {
     migrate: async () => (await applyMigrations(conn, options.migrationsDir, options.log)).applied,
     close: () => db.close(),
   };
+}
+
+/**
+ * A service's own database as its config describes it (PostgreSQL URL, or PGlite under
+ * `<dataDir>/pglite`, or in memory), with every committed migration applied.
+ */
+export async function openServiceDatabase(
+  config: { databaseUrl: string | undefined; dataDir: string | undefined },
+  migrationsDir: string,
+  logger: { info(message: string): void },
+): Promise<Database> {
+  const db = await openDatabase({
+    url: config.databaseUrl,
+    dataDir: config.dataDir && join(config.dataDir, 'pglite'),
+    migrationsDir,
+    log: (m) => logger.info(m),
+  });
+  try {
+    await db.migrate();
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+  return db;
 }

@@ -16,7 +16,7 @@
  * drains at once after a commit so events do not wait for the next tick.
  *
  * The table needs the columns `id` (uuid, the event id), `type` (text), `payload` (jsonb),
- * `createdAt` and `publishedAt` (timestamps) — Prisma's `OutboxEvent` model in each service.
+ * `seq` (insertion order), `createdAt` and `publishedAt` (timestamps) — Prisma's `OutboxEvent` model in each service.
  */
 import type { DomainEvent, EventBus } from './event-bus.ts';
 
@@ -76,7 +76,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return options.db.$transaction(async (tx) => {
       const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
         `SELECT "id"::text AS "id", "type", "payload", "createdAt" FROM "${table}"
-          WHERE "publishedAt" IS NULL ORDER BY "createdAt", "id" LIMIT $1 FOR UPDATE SKIP LOCKED`,
+          WHERE "publishedAt" IS NULL ORDER BY "seq" LIMIT $1 FOR UPDATE SKIP LOCKED`,
         batchSize,
       );
       const accepted: string[] = [];
