@@ -1,83 +1,106 @@
 /**
- * One benchmark scenario: N subscribers of one subscription, each on its own WebSocket to the
- * router, then events raised one after the other; every client's receipt is timed from the
- * moment the subgraph published the event.
+ * One run of one scenario along one path: N subscribers of one subscription field, either through
+ * the router or straight to the subgraph that owns the field (the baseline), then events raised
+ * one after the other; every receipt is timed from the moment the subgraph published the event.
  */
-import { performance } from 'node:perf_hooks';
-import { connectWs, waitUntil, type Subscription, type WsConnection } from '@campus/stack/ws-testing';
+import { waitUntil } from '@campus/stack/ws-testing';
 import { percentile } from './stats.ts';
+import type { Subscribers } from './subscribers.ts';
 
 export interface Scenario {
   name: string;
+  /** What clients send the router. */
   query: string;
+  /**
+   * What the direct subscribers send the owning subgraph: the router's primary fetch for `query`
+   * (its query plan), since a subgraph cannot resolve fields that other subgraphs own.
+   */
+  subgraphQuery: string;
+  /** The owning subgraph's GraphQL HTTP URL. */
+  subgraphUrl: string;
   variables?: Record<string, unknown>;
   token?: string;
-  /** Subscriptions live on the owning subgraph (its graphql-ws hooks). */
+  /** Subscriptions live on the owning subgraph (its graphql-ws hooks), whichever the path. */
   live(): number;
-  /** Raises event number `n`; resolves with the time (performance.now()) it was published. */
-  raise(n: number): Promise<number>;
+  /** Raises one event; resolves with the time (clock.ts) the subgraph published it. */
+  raise(): Promise<number>;
+}
+
+export type Path = 'direct' | 'router';
+
+export interface RunOptions {
+  path: Path;
+  subscribers: number;
+  events: number;
+  clients: Subscribers;
+  routerUrl: string;
+  /** Signs the direct subscribers' upgrades, as the router signs its own. */
+  secret: string;
+  routerMemory(): Promise<NodeJS.MemoryUsage>;
+  /** This process: the subgraphs, without the subscribers. */
+  subgraphMemory(): Promise<NodeJS.MemoryUsage>;
 }
 
 export interface ScenarioResult {
+  path: Path;
   deliveries: number;
   complete: boolean;
   latency: { p50: number; p90: number; p99: number; max: number };
   lastClientP50: number;
-  memory: { heapPerSub: number; rssPerSub: number; before: NodeJS.MemoryUsage; during: NodeJS.MemoryUsage };
+  /** Heap retained per open subscription (after a full GC), in bytes. */
+  heapPerSub: { router: number; subgraph: number };
 }
 
-const CONNECT_BATCH = 100;
-
-export async function runScenario(
-  scenario: Scenario,
-  options: { routerUrl: string; subscribers: number; events: number; memory: () => Promise<NodeJS.MemoryUsage> },
-): Promise<ScenarioResult> {
-  const { routerUrl, subscribers, events } = options;
-  const connections: WsConnection[] = [];
+export async function runScenario(scenario: Scenario, o: RunOptions): Promise<ScenarioResult> {
+  const direct = o.path === 'direct';
+  const [routerBefore, subgraphBefore] = [await o.routerMemory(), await o.subgraphMemory()];
+  const latencies: number[] = [];
+  const lastClient: number[] = [];
+  let errors = 0;
+  let exact = false;
+  let heapPerSub: ScenarioResult['heapPerSub'];
   try {
-    const before = await options.memory();
-    const subs: Subscription[] = [];
-    for (let i = 0; i < subscribers; i += CONNECT_BATCH) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(CONNECT_BATCH, subscribers - i) }, () => connectWs(routerUrl, { token: scenario.token })),
-      );
-      connections.push(...batch);
-      subs.push(...batch.map((c) => c.subscribe(scenario.query, scenario.variables)));
-    }
-    await waitUntil(() => scenario.live() === subscribers, `${subscribers} live subscriptions`, 120_000);
-    const during = await options.memory();
-
-    const latencies: number[] = [];
-    const lastClient: number[] = [];
-    for (let e = 0; e < events; e++) {
-      const received = new Array<number>(subscribers);
-      const arrivals = subs.map((s, i) => s.nth(e, 60_000).then(() => (received[i] = performance.now())));
-      const publishedAt = await scenario.raise(e);
-      await Promise.all(arrivals);
-      for (const t of received) latencies.push(t - publishedAt);
-      lastClient.push(Math.max(...received) - publishedAt);
-    }
-    latencies.sort((a, b) => a - b);
-    lastClient.sort((a, b) => a - b);
-    return {
-      deliveries: latencies.length,
-      complete: subs.every((s) => s.results.length === events && s.results.every((r) => !r.errors)),
-      latency: {
-        p50: percentile(latencies, 50),
-        p90: percentile(latencies, 90),
-        p99: percentile(latencies, 99),
-        max: latencies[latencies.length - 1]!,
-      },
-      lastClientP50: percentile(lastClient, 50),
-      memory: {
-        heapPerSub: (during.heapUsed - before.heapUsed) / subscribers,
-        rssPerSub: (during.rss - before.rss) / subscribers,
-        before,
-        during,
-      },
+    await o.clients.open({
+      url: direct ? scenario.subgraphUrl : o.routerUrl,
+      count: o.subscribers,
+      query: direct ? scenario.subgraphQuery : scenario.query,
+      variables: scenario.variables,
+      token: scenario.token,
+      secret: direct ? o.secret : undefined,
+    });
+    await waitUntil(() => scenario.live() === o.subscribers, `${o.subscribers} live subscriptions`, 120_000);
+    const [routerDuring, subgraphDuring] = [await o.routerMemory(), await o.subgraphMemory()];
+    heapPerSub = {
+      router: (routerDuring.heapUsed - routerBefore.heapUsed) / o.subscribers,
+      subgraph: (subgraphDuring.heapUsed - subgraphBefore.heapUsed) / o.subscribers,
     };
+
+    for (let e = 0; e < o.events; e++) {
+      await o.clients.arm(e, 60_000);
+      const publishedAt = await scenario.raise();
+      const arrivals = await o.clients.collect(e);
+      errors += arrivals.errors;
+      for (const t of arrivals.at) latencies.push(t - publishedAt);
+      lastClient.push(Math.max(...arrivals.at) - publishedAt);
+    }
   } finally {
-    await Promise.all(connections.map((c) => c.close()));
+    exact = await o.clients.close(o.events);
+    // The next run's "before" must not still hold this run's subscriptions.
     await waitUntil(() => scenario.live() === 0, 'subscriptions to close', 60_000);
   }
+  latencies.sort((a, b) => a - b);
+  lastClient.sort((a, b) => a - b);
+  return {
+    path: o.path,
+    deliveries: latencies.length,
+    complete: exact && errors === 0 && latencies.length === o.subscribers * o.events,
+    latency: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies[latencies.length - 1]!,
+    },
+    lastClientP50: percentile(lastClient, 50),
+    heapPerSub,
+  };
 }

@@ -5,9 +5,11 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i]!;
 }
 
-export function table(rows: [string, string][]): string {
-  const width = Math.max(...rows.map(([k]) => k.length));
-  const valueWidth = Math.max(...rows.map(([, v]) => v.length));
-  const line = `+${'-'.repeat(width + 2)}+${'-'.repeat(valueWidth + 2)}+`;
-  return [line, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v.padStart(valueWidth)} |`), line].join('\n');
+/** First column left-aligned (labels), the others right-aligned (figures). */
+export function table(header: string[], rows: string[][]): string {
+  const all = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...all.map((r) => (r[c] ?? '').length)));
+  const line = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+  const format = (r: string[]) => `| ${widths.map((w, c) => (c === 0 ? (r[c] ?? '').padEnd(w) : (r[c] ?? '').padStart(w))).join(' | ')} |`;
+  return [line, format(header), line, ...rows.map(format), line].join('\n');
 }
