@@ -7,4 +7,11 @@ export interface RouterContext {
   authorization?: string | undefined;
   requestId?: string | undefined;
   clientIp?: string | undefined;
+  /**
+   * Set on operations graphql-ws already ran through the edge's admission checks before handing
+   * them to Apollo Server, so they are not checked or counted again (edge/admission.ts).
+   */
+  admitted?: boolean;
+  /** Demand control's estimate for this operation (edge/cost.ts), reported back on request. */
+  cost?: { estimated: number; max: number };
 }

@@ -9,7 +9,7 @@ import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interf
 import type { Logger } from '@campus/kit';
 import type { DocumentNode, ExecutionResult, FormattedExecutionResult } from 'graphql';
 import type { RouterContext } from '../context.ts';
-import type { SubscriptionPlan, SupergraphState } from './supergraph-state.ts';
+import type { SubscriptionPlan, SupergraphState } from '../planning/supergraph-state.ts';
 
 export interface EventRequest {
   query: string;
@@ -44,8 +44,8 @@ export async function executeEvent(
 ): Promise<ExecutionResult> {
   const primary = plan.node.primary;
   const serviceMap: ServiceMap = {
-    ...state.dataSources,
-    [primary.serviceName]: replaying(event, primary.operation, state.dataSources[primary.serviceName]),
+    ...state.eventDataSources,
+    [primary.serviceName]: replaying(event, primary.operation, state.eventDataSources[primary.serviceName]),
   };
   // The parts of a request context that executeQueryPlan and the data sources read.
   const requestContext = {

@@ -14,7 +14,7 @@
 import { createPushIterator } from '@campus/kit';
 import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import { executeEvent, type EventRequest } from './execute-event.ts';
-import type { SupergraphState } from './supergraph-state.ts';
+import type { SupergraphState } from '../planning/supergraph-state.ts';
 import type { UpstreamConnections } from './upstream.ts';
 
 /**
@@ -55,11 +55,13 @@ function pick(variables: Record<string, unknown>, names: string[] | undefined): 
   return picked;
 }
 
-export function federatedSubscribe({ state, upstream, request, onStart, onEnd }: FederatedSubscribeOptions): AsyncIterableIterator<ExecutionResult> | ExecutionResult {
+export async function federatedSubscribe({ state, upstream, request, onStart, onEnd }: FederatedSubscribeOptions): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   let plan;
   try {
-    plan = state.plan(request.document, request.operationName, `${request.operationName ?? ''}\n${request.query}`);
+    plan = await state.planSubscription(request);
   } catch (e) {
+    // Over the planning budget or refused by the planner: the client's operation, not our fault.
+    if (e instanceof GraphQLError) return { data: null, errors: [e] };
     request.logger.warn({ err: e }, 'could not plan a subscription');
     return failure(`This subscription cannot be planned: ${(e as Error).message}`, 'GRAPHQL_VALIDATION_FAILED');
   }

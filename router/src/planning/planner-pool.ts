@@ -1,0 +1,181 @@
+/**
+ * Query planning off the event loop, with a time budget.
+ *
+ * Planning is synchronous CPU work whose cost grows steeply with the shape of an operation; on the
+ * router's own thread one hostile operation stops every other request, health checks included.
+ * Here plans are built on a worker thread: the router's thread only waits for a message. An
+ * operation whose plan is not ready within the budget (counted from when it was asked for, so a
+ * queue behind slow plans counts too) fails with QUERY_PLANNING_TIMEOUT, and a worker still busy
+ * with it is terminated and replaced: the one way to stop synchronous work in JavaScript.
+ *
+ * Plans are cached per supergraph version, operation text and name, so an operation is planned
+ * once; only new operations ever reach a worker.
+ */
+import { Worker } from 'node:worker_threads';
+import type { QueryPlan } from '@apollo/query-planner';
+import type { Logger } from '@campus/kit';
+import { GraphQLError } from 'graphql';
+
+export const PlanningCode = {
+  QUERY_PLANNING_TIMEOUT: 'QUERY_PLANNING_TIMEOUT',
+  QUERY_PLANNING_FAILED: 'QUERY_PLANNING_FAILED',
+} as const;
+
+export interface PlannerPoolOptions {
+  /** Budget of one plan, from the moment it is asked for (ms). */
+  timeoutMs: number;
+  /** Worker threads; each plans one operation at a time. */
+  workers: number;
+  /** Plans kept per supergraph version. */
+  cacheSize: number;
+  logger: Logger;
+}
+
+interface Job {
+  id: number;
+  version: number;
+  query: string;
+  operationName: string | undefined;
+  resolve(plan: QueryPlan): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+  worker?: PlannerWorker;
+}
+
+interface PlannerWorker {
+  thread: Worker;
+  /** The supergraph version it has built its planner for (undefined while building). */
+  version: number | undefined;
+  job: Job | undefined;
+}
+
+const WORKER_URL = new URL('./planner-worker.mjs', import.meta.url);
+
+export class PlannerPool {
+  private readonly workers = new Set<PlannerWorker>();
+  private readonly queue: Job[] = [];
+  private readonly cache = new Map<string, QueryPlan>();
+  private supergraph: { version: number; sdl: string } | undefined;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly options: PlannerPoolOptions) {}
+
+  /** A new supergraph: every worker rebuilds its planner; cached plans of older versions go. */
+  setSupergraph(version: number, sdl: string): void {
+    this.supergraph = { version, sdl };
+    this.cache.clear();
+    while (this.workers.size < this.options.workers) this.spawn();
+    for (const worker of this.workers) {
+      worker.version = undefined;
+      worker.thread.postMessage({ type: 'supergraph', version, sdl });
+    }
+  }
+
+  async plan(version: number, query: string, operationName: string | undefined, cacheKey: string): Promise<QueryPlan> {
+    const key = `${version}\u0000${operationName ?? ''}\u0000${cacheKey}`;
+    const cached = this.cache.get(key);
+    if (cached) {
+      // Least recently used goes first: re-inserting moves a hit to the end.
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+      return cached;
+    }
+    const plan = await new Promise<QueryPlan>((resolve, reject) => {
+      const job: Job = {
+        id: this.nextId++,
+        version,
+        query,
+        operationName,
+        resolve,
+        reject,
+        timer: setTimeout(() => this.expire(job), this.options.timeoutMs),
+      };
+      this.queue.push(job);
+      this.dispatch();
+    });
+    if (this.cache.size >= this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, plan);
+    return plan;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) this.fail(job, new Error('The router is shutting down.'));
+    await Promise.all([...this.workers].map((w) => w.thread.terminate()));
+    this.workers.clear();
+  }
+
+  private spawn(): PlannerWorker {
+    const worker: PlannerWorker = { thread: new Worker(WORKER_URL), version: undefined, job: undefined };
+    // A planner thread must not keep a stopping router alive.
+    worker.thread.unref();
+    worker.thread.on('message', (message: { type?: string; version?: number; id?: number; plan?: string; error?: { message: string } }) => {
+      if (message.type === 'ready') {
+        if (message.version === this.supergraph?.version) worker.version = message.version;
+        this.dispatch();
+        return;
+      }
+      const job = worker.job;
+      worker.job = undefined;
+      if (job && job.id === message.id) {
+        clearTimeout(job.timer);
+        if (message.error) {
+          job.reject(new GraphQLError(`The operation could not be planned: ${message.error.message}`, { extensions: { code: PlanningCode.QUERY_PLANNING_FAILED, http: { status: 400 } } }));
+        } else job.resolve(JSON.parse(message.plan!) as QueryPlan);
+      }
+      this.dispatch();
+    });
+    worker.thread.on('error', (error) => {
+      this.options.logger.error({ err: error }, 'query planner thread failed; replacing it');
+      this.replace(worker);
+    });
+    this.workers.add(worker);
+    if (this.supergraph) worker.thread.postMessage({ type: 'supergraph', ...this.supergraph });
+    return worker;
+  }
+
+  private replace(worker: PlannerWorker): void {
+    this.workers.delete(worker);
+    void worker.thread.terminate();
+    if (worker.job) this.fail(worker.job, new Error('The query planner thread failed.'));
+    if (!this.closed) this.spawn();
+  }
+
+  private dispatch(): void {
+    for (const worker of this.workers) {
+      if (worker.job || worker.version === undefined) continue;
+      const index = this.queue.findIndex((j) => j.version === worker.version);
+      if (index < 0) continue;
+      const [job] = this.queue.splice(index, 1);
+      worker.job = job!;
+      job!.worker = worker;
+      worker.thread.postMessage({ type: 'plan', id: job!.id, version: job!.version, query: job!.query, operationName: job!.operationName });
+    }
+    // Jobs for a supergraph no worker will ever have again fail now rather than at their timeout.
+    const current = this.supergraph?.version;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      if (this.queue[i]!.version !== current) this.fail(this.queue.splice(i, 1)[0]!, new Error('The supergraph changed; send the operation again.'));
+    }
+  }
+
+  private expire(job: Job): void {
+    const queued = this.queue.indexOf(job);
+    if (queued >= 0) this.queue.splice(queued, 1);
+    job.reject(
+      new GraphQLError(`Planning this operation took longer than ${this.options.timeoutMs} ms; simplify it or split it into smaller operations.`, {
+        extensions: { code: PlanningCode.QUERY_PLANNING_TIMEOUT, limit: this.options.timeoutMs, http: { status: 400 } },
+      }),
+    );
+    if (job.worker?.job === job) {
+      this.options.logger.info({ timeoutMs: this.options.timeoutMs }, 'query plan over its budget; replacing the planner thread');
+      job.worker.job = undefined;
+      this.replace(job.worker);
+    }
+  }
+
+  private fail(job: Job, error: Error): void {
+    clearTimeout(job.timer);
+    job.reject(error);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * What the router needs from the supergraph it serves right now: the API schema clients are
+ * validated against, plans (from the planner threads, planner-pool.ts), the subgraphs' URLs and
+ * data sources, and the cost model demand control estimates with.
+ *
+ * `@apollo/gateway` keeps its planner private and plans on the router's own thread, so we build
+ * the same things it builds (Supergraph.build, apiSchema, supergraph schema) from the supergraph
+ * SDL it announces through `onSchemaLoadOrUpdate` — the same file, the same moment, the same
+ * planner code — and execute its plans with its own `executeQueryPlan` (executor.ts). A hot
+ * reload swaps the state; operations already running keep the state they were planned with.
+ */
+import { buildOperationContext, type ApolloGateway, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
+import { Supergraph, type Schema } from '@apollo/federation-internals';
+import type { QueryPlan, SubscriptionNode } from '@apollo/query-planner';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
+import type { RouterContext } from '../context.ts';
+import { costModel, type CostModel } from '../edge/cost.ts';
+import { coalescing } from '../subscriptions/coalescing-data-source.ts';
+import { PlannerPool, type PlannerPoolOptions } from './planner-pool.ts';
+
+type OperationContext = ReturnType<typeof buildOperationContext>;
+
+export interface SubscriptionPlan {
+  node: SubscriptionNode;
+  /** The whole plan with the primary fetch first: what executeQueryPlan runs for every event. */
+  perEvent: QueryPlan;
+  operationContext: OperationContext;
+}
+
+/** One operation to plan: its text (the cache key) and its parsed, validated document. */
+export interface PlanRequest {
+  query: string;
+  document: DocumentNode;
+  operationName: string | undefined;
+}
+
+export interface SupergraphState {
+  /** Increments with every supergraph the gateway loads. */
+  version: number;
+  /** The client-facing schema, the very object the gateway validates queries against. */
+  apiSchema: GraphQLSchema;
+  api: Schema;
+  supergraphSchema: GraphQLSchema;
+  urls: ReadonlyMap<string, string>;
+  /** Data sources for queries and mutations, by subgraph name. */
+  dataSources: Readonly<Record<string, GraphQLDataSource<RouterContext>>>;
+  /** The same, coalescing identical fetches in flight: subscription events fan out to many clients. */
+  eventDataSources: Readonly<Record<string, GraphQLDataSource<RouterContext>>>;
+  cost: CostModel;
+  plan(request: PlanRequest): Promise<{ plan: QueryPlan; operationContext: OperationContext }>;
+  planSubscription(request: PlanRequest): Promise<SubscriptionPlan>;
+}
+
+export type DataSourceFactory = (service: ServiceEndpointDefinition) => GraphQLDataSource<RouterContext>;
+
+export interface SupergraphTracker {
+  current(): SupergraphState | undefined;
+  stop(): Promise<void>;
+}
+
+export interface TrackerOptions {
+  buildService: DataSourceFactory;
+  planner: Omit<PlannerPoolOptions, 'cacheSize'>;
+  defaultListSize: number;
+}
+
+const PLAN_CACHE_SIZE = 1_000;
+
+export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions): SupergraphTracker {
+  const planner = new PlannerPool({ ...options.planner, cacheSize: PLAN_CACHE_SIZE });
+  let state: SupergraphState | undefined;
+  let version = 0;
+  const unsubscribe = gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
+    state = buildState(++version, apiSchema, coreSupergraphSdl, planner, options, state);
+  });
+  return {
+    current: () => state,
+    stop: async () => {
+      unsubscribe();
+      await planner.close();
+    },
+  };
+}
+
+function buildState(
+  version: number,
+  apiSchema: GraphQLSchema,
+  sdl: string,
+  planner: PlannerPool,
+  options: TrackerOptions,
+  previous: SupergraphState | undefined,
+): SupergraphState {
+  // The gateway validated this SDL a moment ago; validating it again would only cost time.
+  const supergraph = Supergraph.build(sdl, { validateSupergraph: false });
+  planner.setSupergraph(version, sdl);
+  const urls = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, s.url]));
+  // Data sources are stateless apart from their URL: keep the previous ones where it did not change.
+  const dataSources: Record<string, GraphQLDataSource<RouterContext>> = {};
+  const eventDataSources: Record<string, GraphQLDataSource<RouterContext>> = {};
+  for (const [name, url] of urls) {
+    const kept = previous?.urls.get(name) === url;
+    dataSources[name] = kept ? previous.dataSources[name]! : options.buildService({ name, url });
+    eventDataSources[name] = kept ? previous.eventDataSources[name]! : coalescing(dataSources[name]);
+  }
+  const context = (request: PlanRequest) =>
+    buildOperationContext({ schema: apiSchema, operationDocument: request.document, operationName: request.operationName });
+
+  return {
+    version,
+    apiSchema,
+    api: supergraph.apiSchema(),
+    supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
+    urls,
+    dataSources,
+    eventDataSources,
+    cost: costModel(apiSchema, sdl, options.defaultListSize),
+    async plan(request) {
+      const plan = await planner.plan(version, request.query, request.operationName, request.query);
+      return { plan, operationContext: context(request) };
+    },
+    async planSubscription(request) {
+      const queryPlan = await planner.plan(version, request.query, request.operationName, request.query);
+      if (queryPlan.node?.kind !== 'Subscription') throw new Error('The operation is not a subscription.');
+      const node = queryPlan.node;
+      return {
+        node,
+        // executeQueryPlan refuses Subscription nodes but runs this equivalent: the primary fetch
+        // (answered per event from the upstream stream) followed by the rest of the plan.
+        perEvent: { kind: 'QueryPlan', node: node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary },
+        operationContext: context(request),
+      };
+    },
+  };
+}
