@@ -2,6 +2,12 @@
 import { resolve } from 'node:path';
 import { commonEnv, parseEnv, port, type Env } from '@campus/kit';
 import { z } from 'zod';
+import type { OperationLimitsConfig } from './edge/limits.ts';
+import type { RateLimitsConfig } from './edge/rate-limits.ts';
+import { parseTrustProxy, trustProxyProblem, type TrustProxySetting } from './edge/trust-proxy.ts';
+import type { TrustedDocumentsConfig } from './edge/trusted-documents.ts';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 const schema = z.object({
   ...commonEnv,
@@ -18,6 +24,74 @@ const schema = z.object({
   WS_KEEPALIVE_MS: z.coerce.number().int().min(0).default(12_000),
   /** Reconnect attempts of an upstream subscription socket whose subgraph went away, before the client is told. */
   SUBSCRIPTION_UPSTREAM_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+
+  // --- client address and rate limits (docs/edge/rate-limits.md) ---
+  /** Proxies whose X-Forwarded-For is believed, in Express's `trust proxy` syntax; unset = none (the socket's peer is the client). */
+  TRUST_PROXY: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = trustProxyProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
+  /** Redis shared by every router instance for rate-limit counters; unset = counted in memory. */
+  REDIS_URL: z.url().optional(),
+  /** Key prefix of the counters in Redis, so deployments (and test runs) sharing one Redis keep apart. */
+  RATE_LIMIT_REDIS_PREFIX: z.string().default('campus:rate-limit:'),
+  RATE_LIMIT_ENABLED: z.enum(['true', 'false']).default('true'),
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt(60),
+  RATE_LIMIT_PER_ADDRESS: positiveInt(1_200),
+  RATE_LIMIT_PER_USER: positiveInt(600),
+  /** Root mutation fields of the strict class, comma-separated; each selection (alias) is one point. */
+  RATE_LIMIT_STRICT_FIELDS: z
+    .string()
+    .regex(/^\s*[_A-Za-z]\w*\s*(,\s*[_A-Za-z]\w*\s*)*$/, 'must be field names separated by commas, e.g. "signUp,logIn"')
+    .default('signUp,logIn,refreshSession,changePassword,checkout'),
+  RATE_LIMIT_STRICT_WINDOW_SECONDS: positiveInt(600),
+  RATE_LIMIT_STRICT_PER_ADDRESS: positiveInt(20),
+  RATE_LIMIT_STRICT_PER_USER: positiveInt(20),
+  RATE_LIMIT_WS_CONNECTIONS_PER_ADDRESS: positiveInt(50),
+  RATE_LIMIT_WS_OPERATIONS_IN_FLIGHT: positiveInt(50),
+  RATE_LIMIT_WS_OPERATIONS_PER_SECOND: positiveInt(50),
+
+  // --- subgraph fetches (docs/edge/subgraph-fetches.md): timeouts, breaker, request deadline ---
+  /** Longest wait for one subgraph fetch, headers and body (ms); then SUBGRAPH_UNAVAILABLE. */
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Per-subgraph overrides of SUBGRAPH_TIMEOUT_MS, by service name: "payments=5000,courses=3000". */
+  SUBGRAPH_TIMEOUTS: z
+    .string()
+    .regex(/^\s*[\w-]+\s*=\s*[1-9]\d*\s*(,\s*[\w-]+\s*=\s*[1-9]\d*\s*)*$/, 'must be name=milliseconds pairs separated by commas, e.g. "payments=5000,courses=3000"')
+    .transform((list) => Object.fromEntries(list.split(',').map((pair) => pair.split('=').map((s) => s.trim())).map(([name, ms]) => [name!, Number(ms)])))
+    .default({}),
+  /** Consecutive failed fetches (timeouts, connection errors, 502/503/504) that open a subgraph's circuit breaker. */
+  SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().positive().default(5),
+  /** How long an open breaker fails fetches fast before letting one through to test the subgraph (ms). */
+  SUBGRAPH_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(10_000),
+  /** Time all subgraph fetches of one request share (ms), from its first fetch; then GATEWAY_TIMEOUT. */
+  ROUTER_REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(15_000),
+
+  // --- trusted documents (docs/edge/trusted-documents.md) ---
+  /** off: any operation; log: any, unlisted ones logged at warn; enforce: only the manifest's operations. */
+  TRUSTED_DOCUMENTS: z.enum(['off', 'log', 'enforce']).default('off'),
+  /** Apollo persisted-query manifest (`npm run build:persisted-queries` writes router/persisted-queries.json). */
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().default(new URL('../persisted-queries.json', import.meta.url).pathname),
+
+  // --- operation limits (docs/edge.md): checked before planning, on HTTP and WebSocket ---
+  LIMIT_MAX_TOKENS: positiveInt(2_000),
+  LIMIT_MAX_DEPTH: positiveInt(12),
+  LIMIT_MAX_ALIASES: positiveInt(30),
+  LIMIT_MAX_ROOT_FIELDS: positiveInt(20),
+  LIMIT_MAX_DIRECTIVES: positiveInt(30),
+  /** Largest JSON response the router sends (bytes); larger ones are replaced by RESPONSE_TOO_LARGE. */
+  LIMIT_MAX_RESPONSE_BYTES: positiveInt(4 * 1024 * 1024),
+  /** Demand control: the highest estimated cost an operation may have. */
+  DEMAND_CONTROL_MAX_COST: positiveInt(10_000),
+  /** Assumed length of a list field with neither @listSize nor a paging argument. */
+  DEMAND_CONTROL_DEFAULT_LIST_SIZE: positiveInt(10),
+  /** Time one query plan may take (ms) before the request fails with QUERY_PLANNING_TIMEOUT. */
+  QUERY_PLAN_TIMEOUT_MS: positiveInt(2_000),
+  /** Planner threads: each plans one new operation at a time (known operations are cached). */
+  QUERY_PLANNER_THREADS: positiveInt(1),
 });
 
 export interface RouterConfig {
@@ -30,6 +104,22 @@ export interface RouterConfig {
   corsOrigins: string[] | '*';
   sandbox: boolean;
   subscriptions: { keepAliveMs: number; upstreamRetryAttempts: number };
+  /** Express's `trust proxy` value; HTTP and WebSocket derive the client address from it alike. */
+  trustProxy: TrustProxySetting;
+  rateLimits: RateLimitsConfig;
+  /** Timeouts, breaker and deadline of subgraph fetches (subgraph-resilience.ts). */
+  subgraphs: {
+    timeoutMs: number;
+    timeoutsByName: Record<string, number>;
+    breakerFailures: number;
+    breakerHalfOpenMs: number;
+    requestDeadlineMs: number;
+  };
+  /** Which operations run at all, and the manifest that lists them (edge/trusted-documents.ts). */
+  trustedDocuments: TrustedDocumentsConfig;
+  limits: OperationLimitsConfig & { maxResponseBytes: number };
+  demandControl: { maxCost: number; defaultListSize: number };
+  planner: { timeoutMs: number; workers: number };
 }
 
 export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
@@ -48,5 +138,40 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
     corsOrigins: origins && !origins.includes('*') ? origins : production ? [] : '*',
     sandbox: e.ROUTER_SANDBOX ? e.ROUTER_SANDBOX === 'true' : !production,
     subscriptions: { keepAliveMs: e.WS_KEEPALIVE_MS, upstreamRetryAttempts: e.SUBSCRIPTION_UPSTREAM_RETRIES },
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    rateLimits: {
+      enabled: e.RATE_LIMIT_ENABLED === 'true',
+      general: { windowSeconds: e.RATE_LIMIT_WINDOW_SECONDS, perAddress: e.RATE_LIMIT_PER_ADDRESS, perUser: e.RATE_LIMIT_PER_USER },
+      strict: {
+        fields: e.RATE_LIMIT_STRICT_FIELDS.split(',').map((f) => f.trim()),
+        windowSeconds: e.RATE_LIMIT_STRICT_WINDOW_SECONDS,
+        perAddress: e.RATE_LIMIT_STRICT_PER_ADDRESS,
+        perUser: e.RATE_LIMIT_STRICT_PER_USER,
+      },
+      websocket: {
+        connectionsPerAddress: e.RATE_LIMIT_WS_CONNECTIONS_PER_ADDRESS,
+        operationsInFlightPerConnection: e.RATE_LIMIT_WS_OPERATIONS_IN_FLIGHT,
+        operationsPerSecondPerConnection: e.RATE_LIMIT_WS_OPERATIONS_PER_SECOND,
+      },
+      redis: { url: e.REDIS_URL, prefix: e.RATE_LIMIT_REDIS_PREFIX },
+    },
+    subgraphs: {
+      timeoutMs: e.SUBGRAPH_TIMEOUT_MS,
+      timeoutsByName: e.SUBGRAPH_TIMEOUTS,
+      breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
+      breakerHalfOpenMs: e.SUBGRAPH_BREAKER_HALF_OPEN_MS,
+      requestDeadlineMs: e.ROUTER_REQUEST_DEADLINE_MS,
+    },
+    trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifestPath: resolve(e.TRUSTED_DOCUMENTS_MANIFEST) },
+    limits: {
+      maxTokens: e.LIMIT_MAX_TOKENS,
+      maxDepth: e.LIMIT_MAX_DEPTH,
+      maxAliases: e.LIMIT_MAX_ALIASES,
+      maxRootFields: e.LIMIT_MAX_ROOT_FIELDS,
+      maxDirectives: e.LIMIT_MAX_DIRECTIVES,
+      maxResponseBytes: e.LIMIT_MAX_RESPONSE_BYTES,
+    },
+    demandControl: { maxCost: e.DEMAND_CONTROL_MAX_COST, defaultListSize: e.DEMAND_CONTROL_DEFAULT_LIST_SIZE },
+    planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS },
   };
 }

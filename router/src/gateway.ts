@@ -3,18 +3,24 @@ import { ApolloGateway, type ServiceEndpointDefinition } from '@apollo/gateway';
 import type { Logger } from '@campus/kit';
 import type { RouterConfig } from './config.ts';
 import { SignedDataSource, signingFetcher } from './signed-data-source.ts';
+import { createSubgraphResilience } from './subgraph-resilience.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
 
-/** The data source for one subgraph; the subscription executor builds its own with it too. */
-export function dataSourceFactory(config: RouterConfig) {
+/**
+ * The data source for one subgraph. Build the factory once per router and hand it to both the
+ * gateway and the subscription executor: it holds the subgraphs' circuit breakers, which must
+ * see every fetch to a subgraph to know that it keeps failing.
+ */
+export function dataSourceFactory(config: RouterConfig, logger: Logger) {
   const fetcher = signingFetcher(config.routerSigningSecret);
-  return ({ url }: ServiceEndpointDefinition) => new SignedDataSource({ url, fetcher });
+  const resilience = createSubgraphResilience(config.subgraphs, logger);
+  return ({ name, url }: ServiceEndpointDefinition) => new SignedDataSource({ url, fetcher, guard: resilience.forSubgraph(name, url) });
 }
 
-export function createGateway(config: RouterConfig, logger: Logger): ApolloGateway {
+export function createGateway(config: RouterConfig, logger: Logger, buildService = dataSourceFactory(config, logger)): ApolloGateway {
   return new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath, logger),
-    buildService: dataSourceFactory(config),
+    buildService,
     logger: {
       debug: (m: unknown) => logger.debug(String(m)),
       info: (m: unknown) => logger.info(String(m)),

@@ -17,14 +17,22 @@ import {
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, remoteTokenVerifier, requestInfo, type Logger, type TokenVerifier } from '@campus/kit';
-import { formatErrorFor } from '@campus/kit/server/format-error';
 import cors from 'cors';
-import express from 'express';
+import express, { type Request } from 'express';
 import { authenticate } from './auth.ts';
 import type { RouterConfig } from './config.ts';
 import type { RouterContext } from './context.ts';
+import { admissionPlugin, sourceAdmission, type AdmissionChecks } from './edge/admission.ts';
+import { costReportPlugin, demandControl } from './edge/cost.ts';
+import { routerFormatError } from './edge/error-codes.ts';
+import { jsonErrorHandler, requireJsonBody } from './edge/http-errors.ts';
+import { operationLimits } from './edge/limits.ts';
+import { createRateLimits } from './edge/rate-limits.ts';
+import { loadTrustedDocuments } from './edge/trusted-documents.ts';
+import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
-import { trackSupergraph } from './subscriptions/supergraph-state.ts';
+import { planningGateway } from './planning/executor.ts';
+import { trackSupergraph } from './planning/supergraph-state.ts';
 import { createSubscriptionServer, type SubscriptionStats } from './subscriptions/ws-server.ts';
 
 export interface Router {
@@ -50,9 +58,12 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   const verifyToken = deps.verifyToken ?? remoteTokenVerifier(config.jwksUrl);
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // TRUST_PROXY (edge/trust-proxy.ts); unset, the socket's peer is the client whatever X-Forwarded-For says.
+  app.set('trust proxy', config.trustProxy);
   const httpServer = createServer(app);
-  const gateway = createGateway(config, logger);
+  // One factory for HTTP and WebSocket: it holds the subgraphs' circuit breakers (subgraph-resilience.ts).
+  const buildService = dataSourceFactory(config, logger);
+  const gateway = createGateway(config, logger, buildService);
   let ready = false;
   gateway.onSchemaLoadOrUpdate(() => {
     ready = true;
@@ -62,13 +73,40 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'waiting for a supergraph' });
   });
 
+  // Plans are built on planner threads with a time budget, never on this one (planning/).
+  const tracker = trackSupergraph(gateway, {
+    buildService,
+    planner: { timeoutMs: config.planner.timeoutMs, workers: config.planner.workers, logger },
+    defaultListSize: config.demandControl.defaultListSize,
+  });
+
+  // The edge (docs/edge.md): limits while parsing and validating, admission checks around them.
+  const limits = operationLimits(config.limits);
+  // Rate limits (edge/rate-limits.ts): per request first, so a flood is refused before any parsing.
+  const rateLimits = createRateLimits(config.rateLimits, logger);
+  // Trusted documents (edge/trusted-documents.ts): once the request is counted, before any lexing.
+  const trusted = loadTrustedDocuments(config.trustedDocuments, logger);
+  // Codes restored, suggestions hidden in production, client errors logged at info (edge/error-codes.ts).
+  const formatError = routerFormatError(config.production, logger);
+  const admission: AdmissionChecks = {
+    source: [rateLimits.checkRequest, trusted.check, (source) => limits.checkSource(source)],
+    operation: [demandControl(() => tracker.current()?.cost, config.demandControl.maxCost), rateLimits.checkStrictFields],
+  };
+
   const apollo = new ApolloServer<RouterContext>({
-    gateway,
+    gateway: planningGateway(gateway, tracker, { maxResponseBytes: config.limits.maxResponseBytes }),
     csrfPrevention: true,
+    parseOptions: limits.parseOptions,
+    validationRules: limits.validationRules,
     introspection: !config.production || config.sandbox,
     includeStacktraceInErrorResponses: !config.production,
-    formatError: formatErrorFor(config.production, logger),
+    formatError,
+    hideSchemaDetailsFromClientErrors: config.production,
+    // Listed operations answer their ids, beside ordinary APQ; Apollo Server's default when off.
+    persistedQueries: trusted.persistedQueries((): ApolloServer['cache'] => apollo.cache),
     plugins: [
+      admissionPlugin(admission),
+      costReportPlugin(() => tracker.current()?.cost),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
@@ -77,7 +115,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   });
 
   const subscriptions = createSubscriptionServer({
-    tracker: trackSupergraph(gateway, dataSourceFactory(config)),
+    tracker,
     apollo,
     verifyToken,
     trustProxy: app.get('trust proxy fn'),
@@ -87,7 +125,11 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     maxPayloadBytes: MAX_BODY_BYTES,
     production: config.production,
     logger,
-    formatError: formatErrorFor(config.production, logger),
+    formatError,
+    resolveQuery: trusted.resolveQuery,
+    limits,
+    admissionChecks: admission,
+    rateLimits: createWsRateLimits(rateLimits, app.get('trust proxy fn')),
   });
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -104,34 +146,52 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     maxAge: 600,
   });
 
+  // Built once per request, by the edge's source stage or by Apollo Server, whichever asks first:
+  // the token is verified once, and a bad one is answered by Apollo Server (401).
+  const contexts = new WeakMap<Request, Promise<RouterContext>>();
+  const contextOf = (req: Request): Promise<RouterContext> => {
+    let context = contexts.get(req);
+    if (!context) {
+      const info = requestInfo(req);
+      context = authenticate(verifyToken, info.authorization).then((viewer) => ({
+        viewer,
+        authorization: info.authorization,
+        requestId: info.requestId,
+        clientIp: req.ip,
+      }));
+      // The source stage moves on without a context when the token is bad; the rejection is
+      // handled where Apollo Server awaits the same promise.
+      context.catch(() => {});
+      contexts.set(req, context);
+    }
+    return context;
+  };
+
   return {
     httpServer,
     gateway,
     subscriptionStats: () => subscriptions.stats(),
     async start() {
+      await rateLimits.ready();
       await apollo.start();
       // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
       app.all(
         GRAPHQL_PATHS,
         corsMiddleware,
+        requireJsonBody,
         express.json({ limit: MAX_BODY_BYTES }),
-        expressMiddleware(apollo, {
-          context: async ({ req }): Promise<RouterContext> => {
-            const info = requestInfo(req);
-            return {
-              viewer: await authenticate(verifyToken, info.authorization),
-              authorization: info.authorization,
-              requestId: info.requestId,
-              clientIp: req.ip,
-            };
-          },
-        }),
+        sourceAdmission(admission, contextOf, formatError),
+        expressMiddleware(apollo, { context: ({ req }) => contextOf(req) }),
       );
+      // After the routes, so it answers their errors (bad JSON, too large, wrong type) in JSON (edge/http-errors.ts).
+      app.use(jsonErrorHandler(logger));
     },
     async stop() {
       // Sockets first: an upgraded connection is no longer the HTTP server's to drain.
       await subscriptions.close();
       await apollo.stop();
+      await tracker.stop();
+      await rateLimits.close();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },
   };

@@ -6,6 +6,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { Headers, signRouterRequest } from '@campus/kit';
 import type { RouterContext } from './context.ts';
+import { fetchSignal, isQueryOperation, type SubgraphGuard } from './subgraph-resilience.ts';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
@@ -20,11 +21,32 @@ export function signingFetcher(secret: string): Fetcher {
       clientIp: headers[Headers.clientIp],
       body: init.body ?? '',
     });
-    return fetch(url, { ...init, headers });
+    // The signal carries the fetch's timeout and the request's deadline (subgraph-resilience.ts).
+    return fetch(url, { ...init, headers, signal: fetchSignal() ?? null });
   }) as unknown as Fetcher;
 }
 
 export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
+  private readonly guard: SubgraphGuard;
+
+  constructor({ guard, ...config }: { url: string | undefined; fetcher: Fetcher; guard: SubgraphGuard }) {
+    super(config);
+    this.guard = guard;
+  }
+
+  /** Every fetch, retry included, goes through the subgraph's timeout, breaker and the request's deadline. */
+  override process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
+    // Only a client's operation has a request context (and so a deadline); schema loading has none.
+    const incoming = 'incomingRequestContext' in options ? options : undefined;
+    return this.guard.run(
+      {
+        retryable: isQueryOperation(options.request.query ?? '', incoming?.document),
+        execution: incoming?.incomingRequestContext,
+      },
+      () => super.process(options),
+    );
+  }
+
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<RouterContext>) {
     const headers = request.http?.headers;
     if (!headers || !context) return;

@@ -9,7 +9,8 @@
  *
  * Between the two, parsing and validation apply the operation limits (edge/limits.ts).
  *
- *   HTTP       Apollo Server's `didResolveSource` and `didResolveOperation` hooks (admissionPlugin)
+ *   HTTP       sourceAdmission (Express middleware before Apollo Server) and Apollo Server's
+ *              `didResolveOperation` hook (admissionPlugin)
  *   graphql-ws ws-server.ts runs both stages itself in onSubscribe, then hands queries and
  *              mutations to Apollo Server with `admitted` set, so nothing is checked (or counted)
  *              twice
@@ -17,15 +18,20 @@
  * A check refuses by throwing a GraphQLError with an `extensions.code`; `extensions.http` (status
  * and headers such as Retry-After) applies on HTTP and is dropped on WebSocket.
  */
+import { createHash } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { DocumentNode, OperationDefinitionNode } from 'graphql';
+import type { Request, RequestHandler } from 'express';
+import { GraphQLError, type DocumentNode, type GraphQLFormattedError, type OperationDefinitionNode } from 'graphql';
 import type { RouterContext } from '../context.ts';
 
 export interface EdgeSource {
   transport: 'http' | 'ws';
-  /** The operation's text as the client sent it (or as a persisted-query id resolved to). */
+  /**
+   * The operation's text as the client sent it; '' at the HTTP source stage when the request
+   * carries only a persisted-query id (Apollo Server resolves it later).
+   */
   query: string;
-  /** sha256 (hex) of `query`. */
+  /** sha256 (hex) of `query`, or the persisted-query id the request carries instead. */
   queryHash: string;
   context: RouterContext;
   /** The request's HTTP headers (HTTP) or the upgrade request's (WebSocket), by lower-case name. */
@@ -50,20 +56,22 @@ export async function admit<T>(checks: readonly ((input: T) => void | Promise<vo
   for (const check of checks) await check(input);
 }
 
+/**
+ * The operation stage on HTTP. (Apollo Server answers a throw from its earlier hooks with a bare
+ * 500, so the source stage runs before it, in sourceAdmission below.)
+ */
 export function admissionPlugin(checks: AdmissionChecks): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
-        // A throw here is answered by Apollo Server as an error response with the error's
-        // extensions.http status and headers, before anything is parsed.
-        async didResolveSource(rc) {
-          if (rc.contextValue.admitted) return;
-          await admit(checks.source, sourceOf(rc));
-        },
         async didResolveOperation(rc) {
           if (rc.contextValue.admitted || !rc.operation) return;
           await admit(checks.operation, {
-            ...sourceOf(rc),
+            transport: 'http',
+            query: rc.source,
+            queryHash: rc.queryHash,
+            context: rc.contextValue,
+            headers: { get: (name) => rc.request.http?.headers.get(name) ?? undefined },
             document: rc.document,
             operation: rc.operation,
             operationName: rc.operationName ?? undefined,
@@ -75,19 +83,65 @@ export function admissionPlugin(checks: AdmissionChecks): ApolloServerPlugin<Rou
   };
 }
 
-type RequestContextLike = {
-  source: string;
-  queryHash: string;
-  contextValue: RouterContext;
-  request: { http?: { headers: { get(name: string): string | undefined } } | undefined };
-};
+/** What a GraphQL-over-HTTP request carries before Apollo Server reads it (POST body or GET query). */
+function requestOf(req: Request): { query?: unknown; extensions?: unknown } | undefined {
+  if (req.method === 'GET') {
+    const { query, extensions } = req.query as Record<string, unknown>;
+    if (query === undefined && extensions === undefined) return undefined;
+    let parsed: unknown = extensions;
+    if (typeof extensions === 'string') {
+      try {
+        parsed = JSON.parse(extensions);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    return { query, extensions: parsed };
+  }
+  const body: unknown = req.body;
+  return body && typeof body === 'object' && !Array.isArray(body) ? (body as { query?: unknown; extensions?: unknown }) : undefined;
+}
 
-function sourceOf(rc: RequestContextLike): EdgeSource {
-  return {
-    transport: 'http',
-    query: rc.source,
-    queryHash: rc.queryHash,
-    context: rc.contextValue,
-    headers: { get: (name) => rc.request.http?.headers.get(name) ?? undefined },
+/**
+ * The source stage on HTTP: Express middleware between the JSON body parser and Apollo Server.
+ * A request that carries only a persisted-query id has no text yet: `query` is '' and
+ * `queryHash` is the id. A refusal is answered here, in the GraphQL response format, with the
+ * error's status and headers; anything Apollo Server would refuse anyway (no body, a batch, a bad
+ * token) is left to it.
+ */
+export function sourceAdmission(
+  checks: AdmissionChecks,
+  contextOf: (req: Request) => Promise<RouterContext>,
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+): RequestHandler {
+  return async (req, res, next) => {
+    const request = requestOf(req);
+    if (!request) return next();
+    const query = typeof request.query === 'string' ? request.query : '';
+    const persisted = (request.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
+    let context: RouterContext;
+    try {
+      context = await contextOf(req);
+    } catch {
+      // A bad token: Apollo Server's context creation answers it (401) from the same promise.
+      return next();
+    }
+    try {
+      await admit(checks.source, {
+        transport: 'http',
+        query,
+        queryHash: query ? createHash('sha256').update(query).digest('hex') : typeof persisted === 'string' ? persisted : '',
+        context,
+        headers: { get: (name) => req.get(name) },
+      });
+    } catch (e) {
+      if (!(e instanceof GraphQLError)) return next(e);
+      const { http, ...extensions } = e.extensions as { http?: { status?: number; headers?: Iterable<[string, string]> } };
+      for (const [name, value] of http?.headers ?? []) res.setHeader(name, value);
+      const error = new GraphQLError(e.message, { extensions });
+      res.status(http?.status ?? 400).json({ errors: [formatError(error.toJSON(), error)] });
+      return;
+    }
+    next();
   };
 }

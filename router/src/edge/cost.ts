@@ -236,7 +236,8 @@ export function demandControl(model: () => CostModel | undefined, maxCost: numbe
     if (!current) return;
     const estimated = current.estimate(op.document, op.operation, op.variables);
     op.context.cost = { estimated, max: maxCost };
-    if (estimated > maxCost) {
+    // NaN (0 × an overflowing nested list) must not slip through: only a finite estimate within the limit passes.
+    if (!(estimated <= maxCost)) {
       throw new GraphQLError(
         `The operation's estimated cost is ${estimated}, over the limit of ${maxCost}. Ask for fewer items per page (first) or fewer nested lists.`,
         { extensions: { code: CostCode.OPERATION_TOO_EXPENSIVE, limit: maxCost, found: estimated, http: { status: 400 } } },

@@ -10,12 +10,15 @@
  *                    WebSocket-only client gets exactly what HTTP would give it)
  *   keep-alive       ws-level pings every `keepAliveMs`; a peer that misses a pong is dropped
  */
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
 import type { Logger, TokenVerifier } from '@campus/kit';
+import { headerValue } from '@campus/kit';
 import {
   getOperationAST,
+  specifiedRules,
   getVariableValues,
   GraphQLError,
   parse,
@@ -30,10 +33,14 @@ import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { RouterContext } from '../context.ts';
+import { admit, type AdmissionChecks, type EdgeSource } from '../edge/admission.ts';
+import type { OperationLimits } from '../edge/limits.ts';
+import type { SubscribePayloadLike } from '../edge/trusted-documents.ts';
+import type { WsRateLimits } from '../edge/ws-rate-limits.ts';
 import type { TrustProxy } from './client-address.ts';
 import { openConnection, type ClientConnection } from './connection.ts';
 import { federatedSubscribe } from './federated-subscription.ts';
-import type { SupergraphState, SupergraphTracker } from './supergraph-state.ts';
+import type { SupergraphState, SupergraphTracker } from '../planning/supergraph-state.ts';
 
 export interface SubscriptionServerOptions {
   tracker: SupergraphTracker;
@@ -48,6 +55,14 @@ export interface SubscriptionServerOptions {
   production: boolean;
   logger: Logger;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** The text a subscribe message stands for, its persisted-query id resolved (edge/trusted-documents.ts); its `query` when absent. */
+  resolveQuery?: (payload: SubscribePayloadLike) => string | GraphQLError;
+  /** The same parse options and validation rules HTTP operations get (edge/limits.ts). */
+  limits: Pick<OperationLimits, 'parseOptions' | 'validationRules'>;
+  /** The same admission checks HTTP operations pass (edge/admission.ts). */
+  admissionChecks: AdmissionChecks;
+  /** Connections per address, operations in flight and per second per connection (edge/ws-rate-limits.ts). */
+  rateLimits: WsRateLimits;
 }
 
 export interface SubscriptionStats {
@@ -88,22 +103,66 @@ const coded = (errors: readonly GraphQLError[], code: string) =>
       }),
   );
 
-function prepare(state: SupergraphState | undefined, connection: ClientConnection, query: string, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): ExecutionArgs | readonly GraphQLError[] {
+/** HTTP status and headers mean nothing on a socket. */
+function withoutHttp(e: GraphQLError): GraphQLError {
+  const { http: _http, ...extensions } = e.extensions;
+  return new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions });
+}
+
+interface PrepareRequest {
+  connection: ClientConnection;
+  query: string;
+  operationName: string | null | undefined;
+  variables: Record<string, unknown> | null | undefined;
+  headers: IncomingMessage['headers'];
+}
+
+async function prepare(
+  state: SupergraphState | undefined,
+  options: Pick<SubscriptionServerOptions, 'limits' | 'admissionChecks'>,
+  { connection, query, operationName, variables, headers }: PrepareRequest,
+): Promise<ExecutionArgs | readonly GraphQLError[]> {
   if (!state) return [new GraphQLError('The router has not loaded a supergraph yet; retry shortly.', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
+  const source: EdgeSource = {
+    transport: 'ws',
+    query,
+    queryHash: createHash('sha256').update(query).digest('hex'),
+    context: connection.context,
+    headers: { get: (name) => headerValue(headers, name) },
+  };
+  try {
+    await admit(options.admissionChecks.source, source);
+  } catch (e) {
+    if (e instanceof GraphQLError) return [withoutHttp(e)];
+    throw e;
+  }
   let document: DocumentNode;
   try {
-    document = parse(query);
+    document = parse(query, options.limits.parseOptions);
   } catch (e) {
     return coded([e as GraphQLError], 'GRAPHQL_PARSE_FAILED');
   }
-  const invalid = validate(state.apiSchema, document);
-  if (invalid.length) return coded(invalid, 'GRAPHQL_VALIDATION_FAILED');
+  const invalid = validate(state.apiSchema, document, [...specifiedRules, ...options.limits.validationRules]);
+  // Limit refusals carry their own code (OPERATION_TOO_DEEP, ...); graphql-js's own errors get one.
+  if (invalid.length) return invalid.map((e) => (typeof e.extensions.code === 'string' ? withoutHttp(e) : coded([e], 'GRAPHQL_VALIDATION_FAILED')[0]!));
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation) {
     return [new GraphQLError('Name the operation to run (operationName) or send exactly one.', { extensions: { code: 'BAD_REQUEST' } })];
   }
   const coerced = getVariableValues(state.apiSchema, operation.variableDefinitions ?? [], variables ?? {});
   if (coerced.errors) return coded(coerced.errors, 'BAD_USER_INPUT');
+  try {
+    await admit(options.admissionChecks.operation, {
+      ...source,
+      document,
+      operation,
+      operationName: operationName ?? undefined,
+      variables: variables ?? {},
+    });
+  } catch (e) {
+    if (e instanceof GraphQLError) return [withoutHttp(e)];
+    throw e;
+  }
   const scope: OperationScope = { connection, state, query };
   return {
     schema: state.apiSchema,
@@ -157,8 +216,21 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         // whatever upstream socket is still opening or lingering.
         await connection.upstream.dispose();
       },
-      onSubscribe: (ctx, _id, payload) =>
-        prepare(options.tracker.current(), ctx.extra.connection!, payload.query, payload.operationName, payload.variables),
+      onSubscribe: async (ctx, _id, payload) => {
+        // graphql-ws lists this operation in ctx.subscriptions already, so the count includes it.
+        const refused = await options.rateLimits.checkOperation(ctx.extra.connection!, Object.keys(ctx.subscriptions).length);
+        if (refused) return [refused];
+        // A persisted-query id becomes its listed text before any check (edge/trusted-documents.ts).
+        const query = options.resolveQuery ? options.resolveQuery(payload) : payload.query;
+        if (query instanceof GraphQLError) return [query];
+        return prepare(options.tracker.current(), options, {
+          connection: ctx.extra.connection!,
+          query,
+          operationName: payload.operationName,
+          variables: payload.variables,
+          headers: ctx.extra.request.headers,
+        });
+      },
       subscribe: (args) => {
         const { connection, state, query } = args.contextValue as OperationScope;
         return federatedSubscribe({
@@ -180,7 +252,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const { connection, query } = args.contextValue as OperationScope;
         const response = await apollo.executeOperation(
           { query, operationName: args.operationName ?? undefined, variables: (args.variableValues ?? {}) as Record<string, unknown> },
-          { contextValue: connection.context },
+          // Admitted in onSubscribe already: Apollo Server must not check or count it again.
+          { contextValue: { ...connection.context, admitted: true } },
         );
         if (response.body.kind === 'single') return response.body.singleResult as ExecutionResult;
         return { errors: [new GraphQLError('Incremental delivery (@defer) is not served over WebSocket; use HTTP.', { extensions: { code: 'BAD_REQUEST' } })] };
@@ -197,7 +270,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
 
   return {
     handleUpgrade(req, socket, head) {
-      wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req));
+      options.rateLimits.admitUpgrade(req, socket, () =>
+        wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req)),
+      );
     },
     stats: () => ({ ...counts }),
     close: async () => {

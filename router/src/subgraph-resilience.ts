@@ -1,0 +1,265 @@
+/**
+ * What the router does when a subgraph is slow or down (docs/edge/subgraph-fetches.md).
+ *
+ * Without this, @apollo/gateway waits for a subgraph as long as the TCP connection lives: one
+ * stopped subgraph held every request that touched it for minutes, and each waiting request kept
+ * its memory and a socket. Every fetch now runs under cockatiel policies kept per subgraph:
+ *
+ *   retry (queries only, connection errors only, once, jittered)
+ *     -> circuit breaker (consecutive failures open it; it half-opens after a delay)
+ *       -> timeout (headers and body; the fetch is aborted, not just abandoned)
+ *
+ * and under the request's deadline, which every fetch of one execution shares. A failed fetch
+ * becomes a GraphQL error naming the subgraph; the gateway puts it in `errors` and still returns
+ * what the other subgraphs answered.
+ *
+ * The timeout signal reaches `fetch` through AsyncLocalStorage: RemoteGraphQLDataSource builds
+ * the fetch call itself and offers no way to pass a signal per call (signed-data-source.ts reads
+ * it with `fetchSignal()`).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger } from '@campus/kit';
+import {
+  BrokenCircuitError,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  wrap,
+  type IPolicy,
+} from 'cockatiel';
+import { GraphQLError, Kind, Lexer, Source, TokenKind, parse, type DocumentNode } from 'graphql';
+import type { RouterConfig } from './config.ts';
+
+export type SubgraphFetchConfig = RouterConfig['subgraphs'];
+
+/** The subgraph did not answer in time, is refused by its open breaker, or could not be reached. */
+export const SUBGRAPH_UNAVAILABLE = 'SUBGRAPH_UNAVAILABLE';
+/** The request's deadline passed while a subgraph's answer was still missing. */
+export const GATEWAY_TIMEOUT = 'GATEWAY_TIMEOUT';
+
+/** `extensions.reason` of SUBGRAPH_UNAVAILABLE, so clients and dashboards need not parse messages. */
+export type UnavailableReason = 'TIMEOUT' | 'CIRCUIT_OPEN' | 'CONNECTION_FAILED' | 'UPSTREAM_STATUS';
+
+/**
+ * Socket-level failures after which the request most likely never reached a resolver, or a
+ * pooled keep-alive connection died under it. Only these are retried, and only for queries: a
+ * mutation that timed out or lost its connection may have run, and running it twice could charge
+ * a card twice.
+ */
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+/** Every socket failure counts for the breaker (ENOTFOUND too), not only the retryable ones. */
+const SYSCALL_ERRNO = /^E[A-Z]+$/;
+const UNDICI_SOCKET_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+/** Answers that mean "nobody is serving behind this address right now" (a proxy, or a draining subgraph). */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+const RETRY_INITIAL_DELAY_MS = 100;
+const RETRY_MAX_DELAY_MS = 1_000;
+
+const fetchScope = new AsyncLocalStorage<AbortSignal>();
+
+// instanceof, not cockatiel's isTaskCancelledError: in 3.2.1 that helper tests for the bulkhead
+// error's marker and never matches a timeout.
+const isTimeout = (e: unknown) => e instanceof TaskCancelledError;
+const isCircuitOpen = (e: unknown) => e instanceof BrokenCircuitError;
+
+/** The signal of the subgraph fetch being made now; aborted on its timeout or the request's deadline. */
+export function fetchSignal(): AbortSignal | undefined {
+  return fetchScope.getStore();
+}
+
+export interface SubgraphCall {
+  /** Whether a connection error may be retried: true for queries, false for mutations. */
+  retryable: boolean;
+  /**
+   * The execution this fetch belongs to (the gateway's request context; one per HTTP request,
+   * per graphql-ws operation and per subscription event). Fetches of one execution share one
+   * deadline, counted from the first of them. None for the gateway's own schema loading.
+   */
+  execution?: object | undefined;
+}
+
+export interface SubgraphGuard {
+  /** Runs `send` (one HTTP exchange with the subgraph, body included) under the subgraph's policies. */
+  run<T>(call: SubgraphCall, send: () => Promise<T>): Promise<T>;
+}
+
+export interface SubgraphResilience {
+  /** One guard per subgraph name and URL: a supergraph reload that keeps the URL keeps the breaker's state. */
+  forSubgraph(name: string, url: string | undefined): SubgraphGuard;
+}
+
+class DeadlineExceeded extends Error {}
+
+/**
+ * One instance per router: the HTTP gateway and the subscription executor share it, so a subgraph
+ * found dead by one fails fast for the other too.
+ */
+export function createSubgraphResilience(config: SubgraphFetchConfig, logger: Logger): SubgraphResilience {
+  const guards = new Map<string, SubgraphGuard>();
+  const deadlines = new WeakMap<object, AbortSignal>();
+  const deadlineOf = (execution: object) => {
+    let signal = deadlines.get(execution);
+    if (!signal) {
+      signal = AbortSignal.timeout(config.requestDeadlineMs);
+      deadlines.set(execution, signal);
+    }
+    return signal;
+  };
+
+  return {
+    forSubgraph(name, url) {
+      const key = `${name} ${url ?? ''}`;
+      let guard = guards.get(key);
+      if (!guard) {
+        guard = createGuard(name, config, logger, deadlineOf);
+        guards.set(key, guard);
+      }
+      return guard;
+    },
+  };
+}
+
+function createGuard(serviceName: string, config: SubgraphFetchConfig, logger: Logger, deadlineOf: (execution: object) => AbortSignal): SubgraphGuard {
+  const timeoutMs = config.timeoutsByName[serviceName] ?? config.timeoutMs;
+  const log = logger.child({ serviceName });
+
+  // Aggressive: the caller gets its answer at the timeout even if something under fetch ignores
+  // the abort; the abort still goes out, so the socket is released.
+  const perAttempt = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+  // Timeouts, unreachable subgraphs and 502/503/504 count; GraphQL errors, 4xx and other 5xx do
+  // not: they are answers, often to one bad operation, and must not cut off everyone's queries.
+  // A deadline abort is not the subgraph's fault either (the request's budget ran out).
+  const breaker = circuitBreaker(
+    handleWhen((e) => isTimeout(e) || connectionErrorCode(e) !== undefined || upstreamStatus(e) !== undefined),
+    { halfOpenAfter: config.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(config.breakerFailures) },
+  );
+  breaker.onBreak(() =>
+    log.warn({ threshold: config.breakerFailures, halfOpenAfterMs: config.breakerHalfOpenMs }, 'subgraph circuit breaker opened: failing its fetches fast'),
+  );
+  breaker.onHalfOpen(() => log.info('subgraph circuit breaker half-open: trying one fetch'));
+  breaker.onReset(() => log.info('subgraph circuit breaker closed: the subgraph answers again'));
+
+  const retryOnce = retry(
+    handleWhen((e) => RETRYABLE_CODES.has(connectionErrorCode(e) ?? '')),
+    { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: RETRY_INITIAL_DELAY_MS, maxDelay: RETRY_MAX_DELAY_MS }) },
+  );
+  retryOnce.onRetry(({ delay }) => log.debug({ delayMs: Math.round(delay) }, 'retrying a query fetch after a connection error'));
+
+  const queries: IPolicy = wrap(retryOnce, breaker, perAttempt);
+  const mutations: IPolicy = wrap(breaker, perAttempt);
+
+  return {
+    async run(call, send) {
+      const deadline = call.execution ? deadlineOf(call.execution) : undefined;
+      try {
+        if (deadline?.aborted) throw new DeadlineExceeded();
+        return await (call.retryable ? queries : mutations).execute(({ signal }) => attempt(send, signal, deadline));
+      } catch (error) {
+        throw toClientError(error, serviceName, { timeoutMs, config });
+      }
+    },
+  };
+}
+
+async function attempt<T>(send: () => Promise<T>, attemptSignal: AbortSignal, deadline: AbortSignal | undefined): Promise<T> {
+  if (!deadline) return fetchScope.run(attemptSignal, send);
+  if (deadline.aborted) throw new DeadlineExceeded();
+  const signal = AbortSignal.any([attemptSignal, deadline]);
+  let stopWatching = () => {};
+  // Raced rather than trusted to the abort alone: the client is answered at the deadline whatever
+  // the fetch underneath does with its signal.
+  const deadlinePassed = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(new DeadlineExceeded());
+    deadline.addEventListener('abort', onAbort, { once: true });
+    stopWatching = () => deadline.removeEventListener('abort', onAbort);
+  });
+  try {
+    return await Promise.race([fetchScope.run(signal, send), deadlinePassed]);
+  } catch (error) {
+    throw deadline.aborted ? new DeadlineExceeded() : error;
+  } finally {
+    stopWatching();
+  }
+}
+
+function toClientError(error: unknown, serviceName: string, { timeoutMs, config }: { timeoutMs: number; config: SubgraphFetchConfig }): unknown {
+  const missing = 'its fields are missing from this response';
+  if (error instanceof DeadlineExceeded) {
+    return new GraphQLError(
+      `The request reached the router's deadline of ${config.requestDeadlineMs} ms before the ${serviceName} subgraph answered; ${missing}. Ask for less in one request, or try again later.`,
+      { extensions: { code: GATEWAY_TIMEOUT, serviceName, deadlineMs: config.requestDeadlineMs } },
+    );
+  }
+  const unavailable = (reason: UnavailableReason, why: string, retry: string) =>
+    new GraphQLError(`The ${serviceName} subgraph ${why}; ${missing}. ${retry}`, {
+      extensions: { code: SUBGRAPH_UNAVAILABLE, serviceName, reason },
+    });
+  if (isCircuitOpen(error)) {
+    const seconds = Math.ceil(config.breakerHalfOpenMs / 1000);
+    return unavailable('CIRCUIT_OPEN', `kept failing, so the router stopped calling it for ${seconds} s (circuit breaker open)`, `Try again in ${seconds} s.`);
+  }
+  if (isTimeout(error)) {
+    return unavailable('TIMEOUT', `did not answer within ${timeoutMs} ms`, 'Try again later.');
+  }
+  const code = connectionErrorCode(error);
+  if (code) {
+    const what = code === 'ECONNREFUSED' ? 'refused the connection' : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'closed the connection before answering' : `could not be reached (${code})`;
+    return unavailable('CONNECTION_FAILED', what, 'Try again later.');
+  }
+  const status = upstreamStatus(error);
+  if (status) return unavailable('UPSTREAM_STATUS', `answered HTTP ${status} (not serving)`, 'Try again later.');
+  return error;
+}
+
+/** The socket error code under fetch's `TypeError: fetch failed` (undici puts it in `cause`). */
+function connectionErrorCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (SYSCALL_ERRNO.test(code) || UNDICI_SOCKET_CODES.has(code))) return code;
+  }
+  return undefined;
+}
+
+/** The status of a non-2xx answer as RemoteGraphQLDataSource reports it, when it means "not serving". */
+function upstreamStatus(error: unknown): number | undefined {
+  if (!(error instanceof GraphQLError)) return undefined;
+  const status = (error.extensions.response as { status?: unknown } | undefined)?.status;
+  return typeof status === 'number' && UNAVAILABLE_STATUSES.has(status) ? status : undefined;
+}
+
+/**
+ * Whether a subgraph fetch is a query (safe to send twice). The planner's fetch documents start
+ * with their operation, so the first token normally decides without parsing the whole document.
+ */
+export function isQueryOperation(query: string, document?: DocumentNode): boolean {
+  try {
+    if (!document) {
+      const first = new Lexer(new Source(query)).advance();
+      if (first.kind === TokenKind.BRACE_L) return true;
+      if (first.kind === TokenKind.NAME && first.value !== 'fragment') return first.value === 'query';
+      document = parse(query);
+    }
+    const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION);
+    return operation?.operation === 'query';
+  } catch {
+    // Unparseable: the subgraph will refuse it anyway; never retry what we cannot classify.
+    return false;
+  }
+}
