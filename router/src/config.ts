@@ -48,9 +48,9 @@ const schema = z.object({
     .regex(/^\s*[_A-Za-z]\w*\s*(,\s*[_A-Za-z]\w*\s*)*$/, 'must be field names separated by commas, e.g. "signUp,logIn"')
     .default('signUp,logIn,refreshSession,changePassword,checkout'),
   RATE_LIMIT_STRICT_WINDOW_SECONDS: positiveInt(600),
-  RATE_LIMIT_STRICT_PER_ADDRESS: positiveInt(20),
-  RATE_LIMIT_STRICT_PER_USER: positiveInt(20),
-  RATE_LIMIT_WS_CONNECTIONS_PER_ADDRESS: positiveInt(50),
+  RATE_LIMIT_STRICT_PER_ADDRESS: positiveInt(15),
+  RATE_LIMIT_STRICT_PER_USER: positiveInt(15),
+  RATE_LIMIT_WS_CONNECTIONS_PER_ADDRESS: positiveInt(100),
   RATE_LIMIT_WS_OPERATIONS_IN_FLIGHT: positiveInt(50),
   RATE_LIMIT_WS_OPERATIONS_PER_SECOND: positiveInt(50),
 

@@ -18,6 +18,7 @@
  * it with `fetchSignal()`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '@campus/kit';
 import {
   BrokenCircuitError,
@@ -118,6 +119,9 @@ export function createSubgraphResilience(config: SubgraphFetchConfig, logger: Lo
     let signal = deadlines.get(execution);
     if (!signal) {
       signal = AbortSignal.timeout(config.requestDeadlineMs);
+      // Every fetch of the request listens to it (a plan can fan out to many fetches at once):
+      // that is by design, not the leak Node's default limit of 10 listeners warns about.
+      setMaxListeners(0, signal);
       deadlines.set(execution, signal);
     }
     return signal;

@@ -28,13 +28,26 @@ export interface TestStackOptions {
   persistent?: boolean;
 }
 
+/**
+ * Every test client is 127.0.0.1, and test files sign up and log in far more often than a person
+ * (the production default is 15 per address per 10 minutes): the strict class and WebSocket
+ * connections per address are raised here so tests of other things are not refused. Tests of the
+ * rate limits themselves set their own (router/test/rate-limits.e2e.test.ts).
+ */
+const TEST_RATE_LIMITS: Env = {
+  RATE_LIMIT_STRICT_PER_ADDRESS: '100000',
+  RATE_LIMIT_STRICT_PER_USER: '100000',
+  // Tests of fan-out open a hundred and more sockets, all from 127.0.0.1.
+  RATE_LIMIT_WS_CONNECTIONS_PER_ADDRESS: '10000',
+};
+
 export async function startTestStack({ env = {}, seedScale = 0.01, persistent = false }: TestStackOptions = {}): Promise<TestStack> {
   const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, SERVICE_DEFINITIONS.map((d) => d.name));
   const secret = `test-secret-${'x'.repeat(32)}`;
   const redisEnv = testRedisEnv();
   const dataDir = persistent ? mkdtempSync(join(tmpdir(), 'campus-test-')) : undefined;
   const stack = await startStack({
-    env: { NODE_ENV: 'test', ROUTER_SIGNING_SECRET: secret, ...databases.env, ...redisEnv, ...env },
+    env: { NODE_ENV: 'test', ROUTER_SIGNING_SECRET: secret, ...databases.env, ...redisEnv, ...TEST_RATE_LIMITS, ...env },
     routerPort: 0,
     host: '127.0.0.1',
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -83,7 +96,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
 }
 
 /**
- * REDIS_URL from TEST_REDIS_URL, with a channel prefix of this stack's own: test files run in
+ * REDIS_URL from TEST_REDIS_URL, with channel and key prefixes of this stack's own: test files run in
  * parallel against one Redis and seed the same deterministic user ids, so without it one file's
  * events would reach another file's subscribers.
  */
@@ -91,7 +104,9 @@ export function testRedisEnv(): Env {
   const url = process.env.TEST_REDIS_URL;
   if (!url) return {};
   const run = `campus-test-${randomBytes(6).toString('hex')}`;
-  return { REDIS_URL: url, REDIS_PUBSUB_PREFIX: `${run}:`, REDIS_EVENTS_PREFIX: `${run}:events:` };
+  // Rate-limit counters too: every test stack's clients are 127.0.0.1, so a shared prefix would
+  // make one file's sign-ins spend another's budget.
+  return { REDIS_URL: url, REDIS_PUBSUB_PREFIX: `${run}:`, REDIS_EVENTS_PREFIX: `${run}:events:`, RATE_LIMIT_REDIS_PREFIX: `${run}:rate-limit:` };
 }
 
 export interface GraphQLResponse<T = any> {

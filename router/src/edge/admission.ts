@@ -123,8 +123,9 @@ export function sourceAdmission(
     try {
       context = await contextOf(req);
     } catch {
-      // A bad token: Apollo Server's context creation answers it (401) from the same promise.
-      return next();
+      // A bad token: Apollo Server answers it (401) from the same promise. The checks still run,
+      // as for an anonymous client at this address, so a flood of garbage tokens is counted too.
+      context = { viewer: null, clientIp: req.ip };
     }
     try {
       await admit(checks.source, {

@@ -19,12 +19,12 @@
  * The WebSocket-only limits (connections per address, operations in flight and per second per
  * connection) are in edge/ws-rate-limits.ts.
  */
+import { isIP } from 'node:net';
 import { HeaderMap } from '@apollo/server';
 import type { Logger } from '@campus/kit';
-import { Redis } from 'ioredis';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { isIP } from 'node:net';
 import type { EdgeOperation, EdgeSource } from './admission.ts';
 
 export interface RateLimitsConfig {

@@ -24,7 +24,8 @@ describe('accounts through the router', () => {
   let url: string;
 
   beforeAll(async () => {
-    stack = await startTestStack({ env: { LOGIN_MAX_FAILURES: '3' } });
+    // TRUST_PROXY: the address-throttling test plays a local proxy forwarding other clients' addresses.
+    stack = await startTestStack({ env: { LOGIN_MAX_FAILURES: '3', TRUST_PROXY: 'loopback' } });
     url = stack.routerUrl;
   });
   afterAll(() => stack?.close());

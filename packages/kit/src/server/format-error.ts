@@ -20,12 +20,40 @@ const CLIENT_SAFE_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  // A subgraph down or too slow (router/src/subgraph-resilience.ts): the client keeps the others' data.
+  'SUBGRAPH_UNAVAILABLE',
+  'GATEWAY_TIMEOUT',
+  // The router's edge refusals (router/src/edge/): what the client sent, each code naming the limit.
+  'TOO_MANY_TOKENS',
+  'OPERATION_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'TOO_MANY_ROOT_FIELDS',
+  'TOO_MANY_DIRECTIVES',
+  'OPERATION_TOO_EXPENSIVE',
+  'QUERY_PLANNING_TIMEOUT',
+  'RESPONSE_TOO_LARGE',
+  'PERSISTED_QUERY_NOT_IN_LIST',
+  'PERSISTED_QUERY_HASH_MISMATCH',
 ]);
+
+/** Operational conditions rather than bugs: worth a warning with the subgraph's name, not a stack. */
+const DEGRADED_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'GATEWAY_TIMEOUT']);
 
 export function formatErrorFor(production: boolean, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const code = formatted.extensions?.code;
-    if (typeof code === 'string' && CLIENT_SAFE_CODES.has(code)) return formatted;
+    if (typeof code === 'string' && DEGRADED_CODES.has(code)) {
+      logger.warn({ code, serviceName: formatted.extensions?.serviceName, reason: formatted.extensions?.reason }, formatted.message);
+    }
+    if (typeof code === 'string' && CLIENT_SAFE_CODES.has(code)) {
+      // Expected, the client's doing: counted at info, without a stack (a stack at error would page
+      // someone for a typo). No message for BAD_USER_INPUT: graphql-js quotes the variables' values
+      // in it, passwords included.
+      if (!DEGRADED_CODES.has(code)) {
+        logger.info({ code, path: formatted.path, message: code === 'BAD_USER_INPUT' ? undefined : formatted.message }, 'client error');
+      }
+      return formatted;
+    }
     logger.error({ err: error, path: formatted.path }, 'unexpected error');
     if (!production) return formatted;
     return {
