@@ -5,15 +5,19 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { exitStatus, stopChild } from './stop-child.ts';
 
 export interface RouterProcess {
   url: string;
+  pid: number;
+  /** How the process ended ("exit code 1", "signal SIGKILL"), null while it runs. */
+  exited(): string | null;
   memory(): Promise<NodeJS.MemoryUsage>;
   stop(): Promise<void>;
 }
 
 const ENTRY = fileURLToPath(new URL('../../router/src/index.ts', import.meta.url));
-const PROBE = new URL('./memory-probe.ts', import.meta.url).href;
+const PROBE = new URL('./memory-probe.mjs', import.meta.url).href;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -48,6 +52,8 @@ export async function startRouterProcess(env: Record<string, string>): Promise<R
   await waitForHealth(url, child);
   return {
     url: `${url}/graphql`,
+    pid: child.pid!,
+    exited: () => exitStatus(child),
     memory: () =>
       new Promise((resolve) => {
         const onMessage = (m: unknown) => {
@@ -59,11 +65,6 @@ export async function startRouterProcess(env: Record<string, string>): Promise<R
         child.on('message', onMessage);
         child.send('memory');
       }),
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => stopChild(child, 15_000),
   };
 }

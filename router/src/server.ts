@@ -69,15 +69,17 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     ready = true;
   });
 
-  app.get('/health', (_req, res) => {
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ok' : 'waiting for a supergraph' });
-  });
 
   // Plans are built on planner threads with a time budget, never on this one (planning/).
   const tracker = trackSupergraph(gateway, {
     buildService,
     planner: { timeoutMs: config.planner.timeoutMs, workers: config.planner.workers, logger },
     defaultListSize: config.demandControl.defaultListSize,
+  });
+
+  app.get('/health', (_req, res) => {
+    const status = !ready ? 'waiting for a supergraph' : !tracker.plannerHealthy() ? 'query planner threads failing to start' : 'ok';
+    res.status(status === 'ok' ? 200 : 503).json({ status });
   });
 
   // The edge (docs/edge.md): limits while parsing and validating, admission checks around them.

@@ -174,7 +174,11 @@ function createGuard(serviceName: string, config: SubgraphFetchConfig, logger: L
       const deadline = call.execution ? deadlineOf(call.execution) : undefined;
       try {
         if (deadline?.aborted) throw new DeadlineExceeded();
-        return await (call.retryable ? queries : mutations).execute(({ signal }) => attempt(send, signal, deadline));
+        // A never-aborted signal of this call's own as the parent: without one cockatiel hangs every
+        // call's abort listener on one shared signal, which Node reports as a listener leak. (Not
+        // the deadline: its abort is raced in attempt() and must not count as the subgraph's failure.)
+        const parent = new AbortController().signal;
+        return await (call.retryable ? queries : mutations).execute(({ signal }) => attempt(send, signal, deadline), parent);
       } catch (error) {
         throw toClientError(error, serviceName, { timeoutMs, config });
       }

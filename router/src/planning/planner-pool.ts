@@ -47,9 +47,14 @@ interface PlannerWorker {
   /** The supergraph version it has built its planner for (undefined while building). */
   version: number | undefined;
   job: Job | undefined;
+  /** Built a planner at least once: a later failure is not a crash loop. */
+  started: boolean;
 }
 
 const WORKER_URL = new URL('./planner-worker.mjs', import.meta.url);
+const RESPAWN_BASE_MS = 100;
+const RESPAWN_MAX_MS = 10_000;
+const UNHEALTHY_AFTER_FAILED_STARTS = 3;
 
 export class PlannerPool {
   private readonly workers = new Set<PlannerWorker>();
@@ -58,6 +63,8 @@ export class PlannerPool {
   private supergraph: { version: number; sdl: string } | undefined;
   private nextId = 1;
   private closed = false;
+  /** Threads that failed in a row before building a planner: a crash loop, backed off and reported. */
+  private failedStarts = 0;
 
   constructor(private readonly options: PlannerPoolOptions) {}
 
@@ -99,6 +106,15 @@ export class PlannerPool {
     return plan;
   }
 
+  /**
+   * False while planner threads keep failing before they can plan (a broken install, a bad
+   * flag): the router cannot serve new operations and /health says so. A thread replaced after a
+   * slow plan is not a failure.
+   */
+  healthy(): boolean {
+    return this.failedStarts < UNHEALTHY_AFTER_FAILED_STARTS;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) this.fail(job, new Error('The router is shutting down.'));
@@ -107,11 +123,15 @@ export class PlannerPool {
   }
 
   private spawn(): PlannerWorker {
-    const worker: PlannerWorker = { thread: new Worker(WORKER_URL), version: undefined, job: undefined };
+    // No inherited flags: the worker is plain JavaScript, and loaders or probes the router process
+    // was started with (tsx, a benchmark's memory probe) have no business in it.
+    const worker: PlannerWorker = { thread: new Worker(WORKER_URL, { execArgv: [] }), version: undefined, job: undefined, started: false };
     // A planner thread must not keep a stopping router alive.
     worker.thread.unref();
     worker.thread.on('message', (message: { type?: string; version?: number; id?: number; plan?: string; error?: { message: string } }) => {
       if (message.type === 'ready') {
+        worker.started = true;
+        this.failedStarts = 0;
         if (message.version === this.supergraph?.version) worker.version = message.version;
         this.dispatch();
         return;
@@ -127,7 +147,8 @@ export class PlannerPool {
       this.dispatch();
     });
     worker.thread.on('error', (error) => {
-      this.options.logger.error({ err: error }, 'query planner thread failed; replacing it');
+      if (!worker.started) this.failedStarts++;
+      this.options.logger.error({ err: error, failedStarts: this.failedStarts }, 'query planner thread failed; replacing it');
       this.replace(worker);
     });
     this.workers.add(worker);
@@ -139,7 +160,16 @@ export class PlannerPool {
     this.workers.delete(worker);
     void worker.thread.terminate();
     if (worker.job) this.fail(worker.job, new Error('The query planner thread failed.'));
-    if (!this.closed) this.spawn();
+    if (this.closed) return;
+    if (this.failedStarts === 0) {
+      this.spawn();
+      return;
+    }
+    // Threads that die before planning anything would otherwise be respawned in a tight loop.
+    const delay = Math.min(RESPAWN_BASE_MS * 2 ** (this.failedStarts - 1), RESPAWN_MAX_MS);
+    setTimeout(() => {
+      if (!this.closed && this.workers.size < this.options.workers) this.spawn();
+    }, delay).unref();
   }
 
   private dispatch(): void {

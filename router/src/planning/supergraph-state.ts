@@ -55,6 +55,8 @@ export type DataSourceFactory = (service: ServiceEndpointDefinition) => GraphQLD
 
 export interface SupergraphTracker {
   current(): SupergraphState | undefined;
+  /** False while the planner threads cannot start (planner-pool.ts). */
+  plannerHealthy(): boolean;
   stop(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions)
   });
   return {
     current: () => state,
+    plannerHealthy: () => planner.healthy(),
     stop: async () => {
       unsubscribe();
       await planner.close();
