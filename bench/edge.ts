@@ -26,7 +26,7 @@
  *   LOG_LEVEL                of the router and the stack (default fatal: quiet tables)
  *   REDIS_URL, and the router's own variables (.env.example), pass through to both processes.
  */
-import { randomBytes } from 'node:crypto';
+import { generateServiceKeyPem } from '@campus/kit';
 import { forkAttackers } from './lib/attackers.ts';
 import { forkStack } from './lib/campus-stack.ts';
 import { attackTable, LEGEND, normalErrors, normalTable, summarize, type PhaseResult } from './lib/edge-report.ts';
@@ -54,16 +54,17 @@ const unknown = ATTACKS.filter((a) => !HOSTILE_KINDS.some((k) => k.name === a));
 if (unknown.length) throw new Error(`BENCH_ATTACKS: unknown kinds ${unknown.join(', ')} (known: ${HOSTILE_KINDS.map((k) => k.name).join(', ')})`);
 if (TARGET !== 'router' && TARGET !== 'stack') throw new Error('BENCH_TARGET must be "router" or "stack"');
 
-const secret = randomBytes(32).toString('hex');
+// The stack's subgraphs trust this key, and the benchmarked router process signs with it.
+const routerKey = generateServiceKeyPem();
 const started = Date.now();
 // Quiet by default: under attack the router logs every failed subgraph fetch, which would bury the
 // tables. A process that dies still says why (V8 and Node write to stderr whatever the level).
 const LOG_LEVEL = env.LOG_LEVEL ?? 'fatal';
-const stack = await forkStack({ ROUTER_SIGNING_SECRET: secret, SEED_SCALE, LOG_LEVEL });
+const stack = await forkStack({ ROUTER_SIGNING_KEYS: routerKey, SEED_SCALE, LOG_LEVEL });
 const router =
   TARGET === 'router'
     ? await startRouterProcess({
-        ROUTER_SIGNING_SECRET: secret,
+        ROUTER_SIGNING_KEYS: routerKey,
         SUPERGRAPH_PATH: stack.supergraphPath,
         JWKS_URL: stack.jwksUrl,
         NODE_ENV: 'production',

@@ -19,7 +19,7 @@
  *   BENCH_PAIRS        direct/router pairs per scenario (default 2)
  *   REDIS_URL          Redis pub/sub between publishers and subgraph subscribers
  */
-import { randomBytes } from 'node:crypto';
+import { generateServiceKeyPem } from '@campus/kit';
 import { startStack } from '@campus/stack';
 import { JWKS_PATH } from '@campus/users/server';
 import { courseScenario, sessionScenario } from './lib/campus-scenarios.ts';
@@ -33,16 +33,17 @@ const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 30);
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 2);
 
-const secret = randomBytes(32).toString('hex');
+// The stack's subgraphs trust this key; the router process and the direct subscribers sign with it.
+const routerKey = generateServiceKeyPem();
 const stack = await startStack({
-  env: { NODE_ENV: 'test', ROUTER_SIGNING_SECRET: secret, ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) },
+  env: { NODE_ENV: 'test', ROUTER_SIGNING_KEYS: routerKey, ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}) },
   routerPort: 0,
   host: '127.0.0.1',
   logLevel: 'silent',
 });
 await stack.seedIfEmpty(0.05);
 const router = await startRouterProcess({
-  ROUTER_SIGNING_SECRET: secret,
+  ROUTER_SIGNING_KEYS: routerKey,
   SUPERGRAPH_PATH: stack.supergraphPath,
   JWKS_URL: `${stack.urls.users}${JWKS_PATH}`,
   NODE_ENV: 'production',
@@ -55,7 +56,7 @@ try {
     events: EVENTS,
     clients,
     routerUrl: router.url,
-    secret,
+    routerKey,
     routerMemory: router.memory,
     subgraphMemory: ownMemory,
   };

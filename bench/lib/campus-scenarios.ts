@@ -41,6 +41,7 @@ export async function sessionScenario(stack: Stack, routerUrl: string): Promise<
     // One subgraph, no rest plan: the router's primary fetch is the client's query.
     subgraphQuery: query,
     subgraphUrl: `${stack.urls.users}/graphql`,
+    subgraph: 'users',
     token: accessToken,
     live: () => stack.services.users!.server.liveSubscriptions().subscriptions,
     async raise() {
@@ -65,6 +66,7 @@ export async function courseScenario(stack: Stack, routerUrl: string): Promise<S
     // The primary fetch of the router's plan; `name` comes from users in the rest of the plan.
     subgraphQuery: 'subscription C($id: ID!) { courseUpdated(id: $id) { id title instructor { __typename id } } }',
     subgraphUrl: `${stack.urls.courses}/graphql`,
+    subgraph: 'courses',
     variables: { id: courseId },
     live: () => stack.services.courses!.server.liveSubscriptions().subscriptions,
     async raise() {

@@ -18,6 +18,8 @@ export interface Scenario {
   subgraphQuery: string;
   /** The owning subgraph's GraphQL HTTP URL. */
   subgraphUrl: string;
+  /** The owning subgraph's name: the audience of the direct subscribers' signed upgrades. */
+  subgraph: string;
   variables?: Record<string, unknown>;
   token?: string;
   /** Subscriptions live on the owning subgraph (its graphql-ws hooks), whichever the path. */
@@ -34,8 +36,8 @@ export interface RunOptions {
   events: number;
   clients: Subscribers;
   routerUrl: string;
-  /** Signs the direct subscribers' upgrades, as the router signs its own. */
-  secret: string;
+  /** The router's signing key (PEM): the direct subscribers sign their upgrades with it, as the router signs its own. */
+  routerKey: string;
   routerMemory(): Promise<NodeJS.MemoryUsage>;
   /** This process: the subgraphs, without the subscribers. */
   subgraphMemory(): Promise<NodeJS.MemoryUsage>;
@@ -66,7 +68,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Sc
       query: direct ? scenario.subgraphQuery : scenario.query,
       variables: scenario.variables,
       token: scenario.token,
-      secret: direct ? o.secret : undefined,
+      sign: direct ? { routerKey: o.routerKey, audience: scenario.subgraph } : undefined,
     });
     await waitUntil(() => scenario.live() === o.subscribers, `${o.subscribers} live subscriptions`, 120_000);
     const [routerDuring, subgraphDuring] = [await o.routerMemory(), await o.subgraphMemory()];

@@ -2,7 +2,7 @@
  * Entry point of the edge benchmark's stack process (forked by campus-stack.ts): the embedded
  * default (packages/stack/src/stack.ts, as `npm start` runs it) on free ports, on PGlite in the
  * directory the parent gives, seeded. It answers the parent once over IPC with its addresses, the
- * composed supergraph (which the benchmarked router process loads) and the signing secret.
+ * composed supergraph (which the benchmarked router process loads) and the users service's JWKS URL.
  * Apart from the benchmark's clients so that neither measures the other's CPU.
  */
 import { startStack } from '@campus/stack';

@@ -3,6 +3,7 @@
  * WebSocket, as each browser tab would, to the router or, signed as the router signs its own
  * upgrades, straight to the owning subgraph.
  */
+import { createRequestSigner, ROUTER_ISSUER } from '@campus/kit';
 import { connectWs, signedUpgradeHeaders, type Subscription, type WsConnection } from '@campus/stack/ws-testing';
 import { now } from './clock.ts';
 import type { Arrivals, OpenRequest, Request } from './subscribers.ts';
@@ -15,7 +16,8 @@ let subs: Subscription[] = [];
 const armed = new Map<number, Promise<Arrivals>>();
 
 async function open(r: OpenRequest): Promise<void> {
-  const headers = r.secret ? { headers: signedUpgradeHeaders(r.url, r.secret, r.token) } : {};
+  const as = r.sign && { signer: createRequestSigner(ROUTER_ISSUER, [r.sign.routerKey]), audience: r.sign.audience };
+  const headers = as ? { headers: signedUpgradeHeaders(r.url, as, r.token) } : {};
   for (let i = 0; i < r.count; i += CONNECT_BATCH) {
     const batch = await Promise.all(
       Array.from({ length: Math.min(CONNECT_BATCH, r.count - i) }, () => connectWs(r.url, { token: r.token, ...headers })),

@@ -14,8 +14,8 @@ export interface OpenRequest {
   query: string;
   variables?: Record<string, unknown> | undefined;
   token?: string | undefined;
-  /** The router signing secret, when connecting to a subgraph directly: each upgrade is signed. */
-  secret?: string | undefined;
+  /** The router's signing key (PEM) and the subgraph's name, when connecting to a subgraph directly: each upgrade is signed. */
+  sign?: { routerKey: string; audience: string } | undefined;
 }
 
 /** Receipt times (clock.ts) of one event, one per subscriber, and how many carried errors. */

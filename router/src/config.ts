@@ -1,6 +1,6 @@
 /** The router's configuration, validated in one place. `--supergraph PATH` overrides SUPERGRAPH_PATH. */
 import { resolve } from 'node:path';
-import { commonEnv, parseEnv, port, type Env } from '@campus/kit';
+import { commonEnv, generateServiceKeyPem, parseEnv, port, sessionEnv, sessionStoreConfig, signingKeysEnv, type Env, type SessionStoreConfig } from '@campus/kit';
 import { z } from 'zod';
 import type { OperationLimitsConfig } from './edge/limits.ts';
 import type { RateLimitsConfig } from './edge/rate-limits.ts';
@@ -11,11 +11,19 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 
 const schema = z.object({
   ...commonEnv,
+  /** Token lifetime and the shared list of ended sessions (docs/identity/sessions.md); Redis with REDIS_URL below. */
+  ...sessionEnv,
   ROUTER_PORT: port(4000),
   /** The composed supergraph (`npm run compose` writes router/supergraph.graphql). Reloaded on change. */
   SUPERGRAPH_PATH: z.string().default(new URL('../supergraph.graphql', import.meta.url).pathname),
   /** Where the users service publishes the public keys access tokens are signed with. */
   JWKS_URL: z.url().default('http://localhost:4001/.well-known/jwks.json'),
+  /**
+   * PKCS#8 PEM Ed25519 private keys the router signs subgraph requests with; the first signs, all
+   * are published at /.well-known/service-jwks.json (docs/identity/service-identity.md). Required
+   * in production; generated per process otherwise.
+   */
+  ROUTER_SIGNING_KEYS: signingKeysEnv().optional(),
   /** Comma-separated origins allowed by CORS; "*" allows any (the default outside production). */
   CORS_ORIGINS: z.string().optional(),
   /** Serve Apollo Sandbox to browsers; on by default outside production. */
@@ -92,7 +100,14 @@ const schema = z.object({
   QUERY_PLAN_TIMEOUT_MS: positiveInt(2_000),
   /** Planner threads: each plans one new operation at a time (known operations are cached). */
   QUERY_PLANNER_THREADS: positiveInt(1),
-});
+})
+  // Generated keys differ per instance and restart: subgraphs would refuse the other instances.
+  .refine((e) => !(e.NODE_ENV === 'production' && !e.ROUTER_SIGNING_KEYS), {
+    path: ['ROUTER_SIGNING_KEYS'],
+    message: 'is required in production (PKCS#8 PEM of an Ed25519 key)',
+    // Checked even when other variables are bad, so every problem is listed at once.
+    when: () => true,
+  });
 
 export interface RouterConfig {
   port: number;
@@ -100,7 +115,10 @@ export interface RouterConfig {
   logLevel: string;
   supergraphPath: string;
   jwksUrl: string;
-  routerSigningSecret: string;
+  /** Ended sessions the router checks every token against, and the longest token lifetime. */
+  sessions: SessionStoreConfig;
+  /** PEM private keys the router signs subgraph requests with; the first signs (service-identity/keys.ts). */
+  signingKeys: string[];
   corsOrigins: string[] | '*';
   sandbox: boolean;
   subscriptions: { keepAliveMs: number; upstreamRetryAttempts: number };
@@ -134,7 +152,8 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
     logLevel: e.LOG_LEVEL,
     supergraphPath: resolve(e.SUPERGRAPH_PATH),
     jwksUrl: e.JWKS_URL,
-    routerSigningSecret: e.ROUTER_SIGNING_SECRET,
+    sessions: sessionStoreConfig(e),
+    signingKeys: e.ROUTER_SIGNING_KEYS ?? [generateServiceKeyPem()],
     corsOrigins: origins && !origins.includes('*') ? origins : production ? [] : '*',
     sandbox: e.ROUTER_SANDBOX ? e.ROUTER_SANDBOX === 'true' : !production,
     subscriptions: { keepAliveMs: e.WS_KEEPALIVE_MS, upstreamRetryAttempts: e.SUBSCRIPTION_UPSTREAM_RETRIES },

@@ -1,6 +1,6 @@
 /** ApolloGateway over the supergraph file, with data sources that sign and forward. */
 import { ApolloGateway, type ServiceEndpointDefinition } from '@apollo/gateway';
-import type { Logger } from '@campus/kit';
+import { createRequestSigner, ROUTER_ISSUER, type Logger, type RequestSigner } from '@campus/kit';
 import type { RouterConfig } from './config.ts';
 import { SignedDataSource, signingFetcher } from './signed-data-source.ts';
 import { createSubgraphResilience } from './subgraph-resilience.ts';
@@ -11,10 +11,10 @@ import { supergraphFromFile } from './supergraph-file.ts';
  * gateway and the subscription executor: it holds the subgraphs' circuit breakers, which must
  * see every fetch to a subgraph to know that it keeps failing.
  */
-export function dataSourceFactory(config: RouterConfig, logger: Logger) {
-  const fetcher = signingFetcher(config.routerSigningSecret);
+export function dataSourceFactory(config: RouterConfig, logger: Logger, signer: RequestSigner = createRequestSigner(ROUTER_ISSUER, config.signingKeys)) {
   const resilience = createSubgraphResilience(config.subgraphs, logger);
-  return ({ name, url }: ServiceEndpointDefinition) => new SignedDataSource({ url, fetcher, guard: resilience.forSubgraph(name, url) });
+  return ({ name, url }: ServiceEndpointDefinition) =>
+    new SignedDataSource({ url, fetcher: signingFetcher(signer, name), guard: resilience.forSubgraph(name, url) });
 }
 
 export function createGateway(config: RouterConfig, logger: Logger, buildService = dataSourceFactory(config, logger)): ApolloGateway {

@@ -3,6 +3,7 @@
  * and health. It never listens by itself; index.ts (or a test) does, then calls start().
  *
  *   GET  /health            200 once a supergraph is loaded, 503 before
+ *   GET  /.well-known/service-jwks.json   the public keys subgraphs verify the router's signatures with
  *   GET  / and /graphql     Apollo Sandbox for browsers
  *   POST /graphql (and /)   GraphQL over HTTP
  *   ws   /graphql (and /)   graphql-ws: federated subscriptions, queries and mutations (subscriptions/)
@@ -16,7 +17,20 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createLogger, remoteTokenVerifier, requestInfo, type Logger, type TokenVerifier } from '@campus/kit';
+import {
+  createLogger,
+  createRequestSigner,
+  createSessionRevocations,
+  createSessionWatch,
+  JWKS_CACHE_MAX_AGE_MS,
+  ROUTER_ISSUER,
+  SERVICE_JWKS_PATH,
+  remoteTokenVerifier,
+  requestInfo,
+  type Logger,
+  type SessionRevocations,
+  type TokenVerifier,
+} from '@campus/kit';
 import cors from 'cors';
 import express, { type Request } from 'express';
 import { authenticate } from './auth.ts';
@@ -28,6 +42,7 @@ import { routerFormatError } from './edge/error-codes.ts';
 import { jsonErrorHandler, requireJsonBody } from './edge/http-errors.ts';
 import { operationLimits } from './edge/limits.ts';
 import { createRateLimits } from './edge/rate-limits.ts';
+import { retryAfterPlugin } from './edge/retry-after.ts';
 import { loadTrustedDocuments } from './edge/trusted-documents.ts';
 import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
@@ -48,6 +63,11 @@ export interface Router {
 export interface RouterDeps {
   logger?: Logger;
   verifyToken?: TokenVerifier;
+  /**
+   * Ended sessions, shared with the users service that records them (the embedded stack passes
+   * its one store); absent, the router opens its own from config.sessions (Redis or in memory).
+   */
+  revocations?: SessionRevocations;
 }
 
 const GRAPHQL_PATHS = ['/', '/graphql'];
@@ -55,14 +75,20 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Router {
   const logger = deps.logger ?? createLogger('router', config.logLevel);
-  const verifyToken = deps.verifyToken ?? remoteTokenVerifier(config.jwksUrl);
+  const ownRevocations = deps.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
+  const revocations = deps.revocations ?? ownRevocations!;
+  const verifyToken = deps.verifyToken ?? remoteTokenVerifier(config.jwksUrl, { revocations, maxLifetimeSeconds: config.sessions.maxLifetimeSeconds });
+  // Open WebSockets end when their session does (subscriptions/ws-server.ts).
+  const sessionWatch = createSessionWatch(revocations, { onError: (err) => logger.warn({ err }, 'could not re-check the sessions of open WebSockets') });
   const app = express();
   app.disable('x-powered-by');
   // TRUST_PROXY (edge/trust-proxy.ts); unset, the socket's peer is the client whatever X-Forwarded-For says.
   app.set('trust proxy', config.trustProxy);
   const httpServer = createServer(app);
   // One factory for HTTP and WebSocket: it holds the subgraphs' circuit breakers (subgraph-resilience.ts).
-  const buildService = dataSourceFactory(config, logger);
+  // The router's own identity: one signer for HTTP fetches and WebSocket upgrades to subgraphs.
+  const signer = createRequestSigner(ROUTER_ISSUER, config.signingKeys);
+  const buildService = dataSourceFactory(config, logger, signer);
   const gateway = createGateway(config, logger, buildService);
   let ready = false;
   gateway.onSchemaLoadOrUpdate(() => {
@@ -75,6 +101,12 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     buildService,
     planner: { timeoutMs: config.planner.timeoutMs, workers: config.planner.workers, logger },
     defaultListSize: config.demandControl.defaultListSize,
+  });
+
+  // Public by design: subgraphs verify the router's requests with these (ROUTER_JWKS); public keys
+  // only, every configured key, so a new one is known before the router signs with it.
+  app.get(SERVICE_JWKS_PATH, (_req, res) => {
+    res.set('Cache-Control', `public, max-age=${JWKS_CACHE_MAX_AGE_MS / 1000}`).json(signer.jwks);
   });
 
   app.get('/health', (_req, res) => {
@@ -109,6 +141,8 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     plugins: [
       admissionPlugin(admission),
       costReportPlugin(() => tracker.current()?.cost),
+      // A subgraph's RATE_LIMITED (login throttling) gets Retry-After like the router's own (edge/retry-after.ts).
+      retryAfterPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
@@ -120,8 +154,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     tracker,
     apollo,
     verifyToken,
+    sessionWatch,
     trustProxy: app.get('trust proxy fn'),
-    routerSigningSecret: config.routerSigningSecret,
+    routerSigner: signer,
     keepAliveMs: config.subscriptions.keepAliveMs,
     upstreamRetryAttempts: config.subscriptions.upstreamRetryAttempts,
     maxPayloadBytes: MAX_BODY_BYTES,
@@ -175,6 +210,12 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     subscriptionStats: () => subscriptions.stats(),
     async start() {
       await rateLimits.ready();
+      // Revocation notices are heard before the first WebSocket opens. Without them (Redis down),
+      // the router still serves: open WebSockets learn of ended sessions from the periodic re-check,
+      // and tokens are refused (503) while the store cannot be asked.
+      await revocations.ready().catch((err: unknown) =>
+        logger.warn({ err }, 'session revocation notices unavailable; open WebSockets rely on the periodic re-check'),
+      );
       await apollo.start();
       // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
       app.all(
@@ -194,6 +235,8 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       await apollo.stop();
       await tracker.stop();
       await rateLimits.close();
+      sessionWatch.close();
+      await ownRevocations?.close();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },
   };

@@ -1,20 +1,24 @@
 /**
  * How the router talks to subgraphs: forwards the client's token, the request id and the client's
- * address, and signs every request (ARCHITECTURE.md section 5) so subgraphs can refuse anyone else.
- * Signing happens in the fetcher because only there is the exact body that goes on the wire known.
+ * address, and signs every request with the router's own key (ARCHITECTURE.md section 5;
+ * packages/kit/src/service-identity/request-signature.ts) so subgraphs can refuse anyone else.
+ * Signing happens in the fetcher because only there is the exact body that goes on the wire known,
+ * and it happens on every fetch: a retry carries a new request id, or the subgraph would refuse it
+ * as a replay.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { Headers, signRouterRequest } from '@campus/kit';
+import { Headers, type RequestSigner } from '@campus/kit';
 import type { RouterContext } from './context.ts';
 import { fetchSignal, isQueryOperation, type SubgraphGuard } from './subgraph-resilience.ts';
 
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
-export function signingFetcher(secret: string): Fetcher {
+/** Signs for `audience`, the subgraph's name in the supergraph (each subgraph refuses signatures meant for another). */
+export function signingFetcher(signer: RequestSigner, audience: string): Fetcher {
   return (async (url: string, init: { method?: string; headers?: Record<string, string>; body?: string }) => {
     const headers = { ...(init.headers ?? {}) };
     const target = new URL(url);
-    headers[Headers.routerSignature] = signRouterRequest(secret, {
+    headers[Headers.serviceSignature] = signer.sign(audience, {
       method: init.method ?? 'POST',
       path: target.pathname + target.search,
       authorization: headers[Headers.authorization],

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { generateServiceKeyPem } from '@campus/kit';
 import { connectWs, within, type WsConnection } from '@campus/stack/ws-testing';
 import type { GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
@@ -21,6 +22,8 @@ import { loadConfig } from '../src/config.ts';
 import { createRouter, type Router } from '../src/server.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
+// Production requires a configured key; development would generate one.
+const ROUTER_KEY = generateServiceKeyPem();
 
 interface LogLine {
   level: number;
@@ -35,7 +38,7 @@ async function startRouter(supergraphPath: string, nodeEnv: 'development' | 'pro
   const lines: LogLine[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
   const router: Router = createRouter(
-    loadConfig({ NODE_ENV: nodeEnv, ROUTER_SIGNING_SECRET: 'r'.repeat(40), SUPERGRAPH_PATH: supergraphPath, JWKS_URL: 'http://127.0.0.1:9/jwks.json' }),
+    loadConfig({ NODE_ENV: nodeEnv, ROUTER_SIGNING_KEYS: ROUTER_KEY, SUPERGRAPH_PATH: supergraphPath, JWKS_URL: 'http://127.0.0.1:9/jwks.json' }),
     { logger },
   );
   await new Promise<void>((r) => router.httpServer.listen(0, '127.0.0.1', () => r()));

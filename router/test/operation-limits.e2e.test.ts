@@ -9,7 +9,7 @@ import { connectWs, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 
-const defaults = loadConfig({ ROUTER_SIGNING_SECRET: 'x'.repeat(32) });
+const defaults = loadConfig({});
 const MAX_RESPONSE_BYTES = 4_096;
 
 const CATALOG = /* GraphQL */ `

@@ -15,7 +15,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
 import { createRouter, type Router } from '../src/server.ts';
 
-const defaults = loadConfig({ ROUTER_SIGNING_SECRET: 'x'.repeat(32) });
+const defaults = loadConfig({});
 const redisUrl = process.env.TEST_REDIS_URL;
 const [admin, instructor, student] = DEMO_ACCOUNTS;
 
@@ -64,7 +64,7 @@ describe('rate limits at the router', () => {
   async function startRouter(env: Env): Promise<string> {
     const config = loadConfig({
       NODE_ENV: 'test',
-      ROUTER_SIGNING_SECRET: stack.secret,
+      ROUTER_SIGNING_KEYS: stack.keys.router,
       SUPERGRAPH_PATH: stack.supergraphPath,
       JWKS_URL: `${stack.urls.users}/.well-known/jwks.json`,
       ...env,

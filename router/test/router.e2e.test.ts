@@ -72,7 +72,6 @@ describe('router with a foreign supergraph', () => {
     subgraph = await startProductsSubgraph();
     supergraphPath = join(mkdtempSync(join(tmpdir(), 'router-')), 'supergraph.graphql');
     const config = loadConfig({
-      ROUTER_SIGNING_SECRET: 'r'.repeat(40),
       SUPERGRAPH_PATH: supergraphPath,
       JWKS_URL: 'http://127.0.0.1:9/jwks.json',
       CORS_ORIGINS: 'https://app.campus.test',

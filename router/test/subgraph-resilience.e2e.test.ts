@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { expressMiddleware } from '@as-integrations/express5';
-import type { Env } from '@campus/kit';
+import { generateServiceKeyPem, type Env } from '@campus/kit';
 import { graphql, waitFor } from '@campus/stack/testing';
 import express from 'express';
 import { parse } from 'graphql';
@@ -119,7 +119,8 @@ let supergraphPath: string;
 async function startRouter(env: Env) {
   const logLines: string[] = [];
   const config = loadConfig({
-    ROUTER_SIGNING_SECRET: 'r'.repeat(40),
+    // Production (some tests run in it) requires a configured key; these subgraphs check none.
+    ROUTER_SIGNING_KEYS: generateServiceKeyPem(),
     SUPERGRAPH_PATH: supergraphPath,
     JWKS_URL: 'http://127.0.0.1:9/jwks.json',
     ...env,

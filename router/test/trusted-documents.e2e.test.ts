@@ -56,7 +56,7 @@ async function startRouter(stack: TestStack, env: Record<string, string>) {
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line) as LogLine) });
   const router: Router = createRouter(
     loadConfig({
-      ROUTER_SIGNING_SECRET: stack.secret,
+      ROUTER_SIGNING_KEYS: stack.keys.router,
       SUPERGRAPH_PATH: stack.supergraphPath,
       JWKS_URL: `${stack.urls.users}/.well-known/jwks.json`,
       ...env,

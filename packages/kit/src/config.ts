@@ -25,8 +25,6 @@ export function parseEnv<S extends z.ZodType>(schema: S, env: Env): z.infer<S> {
 export const commonEnv = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  /** Shared secret the router signs subgraph requests with (HMAC-SHA256). */
-  ROUTER_SIGNING_SECRET: z.string().min(32, 'must be at least 32 characters'),
 };
 
 export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);

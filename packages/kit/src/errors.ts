@@ -42,3 +42,31 @@ export const rateLimited = (retryAfterSeconds: number, message?: string) =>
 
 export const isGraphQLErrorWithCode = (e: unknown): e is GraphQLError =>
   e instanceof GraphQLError && typeof e.extensions?.code === 'string';
+
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/** Prisma's "required record not found" (P2025): an update or delete of a row that is not there. */
+export const isMissingRecord = (e: unknown): e is Error & { meta?: { modelName?: string } } =>
+  e instanceof Error && (e as { code?: unknown }).code === 'P2025';
+
+/**
+ * graphql-middleware for every mutation (applyShield in shield.ts): a write to a record that is
+ * gone, whether it never existed or was deleted between a check and the write, is NOT_FOUND. Each
+ * service still checks what it can first and says which record; this is the net under those checks,
+ * so no mutation answers a missing record with INTERNAL_SERVER_ERROR.
+ */
+export function missingRecordIsNotFound<P, A, C, I>(resolve: (parent: P, args: A, ctx: C, info: I) => unknown, parent: P, args: A, ctx: C, info: I): unknown {
+  const translate = (e: unknown) => (isMissingRecord(e) ? notFound(e.meta?.modelName ?? 'The record') : e);
+  // graphql-shield, inside this, hands a resolver's error back as the field's value (graphql-js
+  // raises an Error value as the field's error), so values are translated as well as throws.
+  try {
+    const result = resolve(parent, args, ctx, info);
+    if (!isPromiseLike(result)) return translate(result);
+    return Promise.resolve(result).then(translate, (e: unknown) => {
+      throw translate(e);
+    });
+  } catch (e) {
+    throw translate(e);
+  }
+}

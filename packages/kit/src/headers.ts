@@ -4,7 +4,8 @@ export const Headers = {
   authorization: 'authorization',
   /** The end client's address, as the router saw it (subgraphs only see the router's). */
   clientIp: 'x-campus-client-ip',
-  routerSignature: 'x-campus-router-signature',
+  /** Who sent a request between services: a JWS signed with the caller's own key (service-identity/). */
+  serviceSignature: 'x-campus-signature',
 } as const;
 
 export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

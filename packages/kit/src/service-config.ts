@@ -1,12 +1,15 @@
 /**
  * What every subgraph service reads from its environment under its own prefix (USERS_, COURSES_,
- * PAYMENTS_ ...): port, database, embedded data directory, plus the shared Redis settings. Each
+ * PAYMENTS_ ...): port, database, embedded data directory, plus the shared Redis settings and where
+ * the router's public keys are (ROUTER_JWKS: every subgraph checks the router's signature). Each
  * service's config.ts spreads `serviceEnv(...)` into its zod schema and `serviceConfig(...)` into
  * its typed config, and adds only what is its own.
  */
 import { z } from 'zod';
 import { commonEnv, port } from './config.ts';
 import { pubsubEnv } from './pubsub/create-pubsub.ts';
+import { jwksSourceEnv, SERVICE_JWKS_PATH } from './service-identity/keys.ts';
+import { sessionEnv, sessionStoreConfig, type SessionStoreConfig } from './session-revocation.ts';
 
 type Prefixed<P extends string> = {
   [K in `${P}_PORT`]: ReturnType<typeof port>;
@@ -26,6 +29,9 @@ export function serviceEnv<P extends string>(prefix: P, defaultPort: number) {
   return {
     ...commonEnv,
     ...pubsubEnv,
+    ...sessionEnv,
+    /** The router's public keys, which every subgraph request must be signed with: its JWKS URL or the JWKS itself. */
+    ROUTER_JWKS: jwksSourceEnv(`http://localhost:4000${SERVICE_JWKS_PATH}`),
     /** Stream-name prefix on Redis, so deployments sharing one Redis keep their events apart. */
     REDIS_EVENTS_PREFIX: z.string().optional(),
     ...own,
@@ -36,7 +42,8 @@ export interface ServiceConfig {
   port: number;
   production: boolean;
   logLevel: string;
-  routerSigningSecret: string;
+  /** The router's public keys (ROUTER_JWKS): a JWKS URL or document (service-identity/keys.ts). */
+  routerJwks: string;
   /** PostgreSQL; absent = embedded PGlite in dataDir (or in memory without one). */
   databaseUrl: string | undefined;
   dataDir: string | undefined;
@@ -44,16 +51,20 @@ export interface ServiceConfig {
   redisUrl: string | undefined;
   redisPubSubPrefix: string | undefined;
   redisEventsPrefix: string | undefined;
+  /** Ended sessions every token verifier checks, and the longest token lifetime (session-revocation.ts). */
+  sessions: SessionStoreConfig;
 }
 
 /** The parsed variables of `serviceEnv` that are not prefixed. */
 interface ParsedServiceEnv {
   NODE_ENV: string;
   LOG_LEVEL: string;
-  ROUTER_SIGNING_SECRET: string;
+  ROUTER_JWKS: string;
   REDIS_URL?: string | undefined;
   REDIS_PUBSUB_PREFIX?: string | undefined;
   REDIS_EVENTS_PREFIX?: string | undefined;
+  ACCESS_TOKEN_MAX_LIFETIME_SECONDS: number;
+  REDIS_SESSIONS_PREFIX?: string | undefined;
 }
 
 export function serviceConfig(prefix: string, e: ParsedServiceEnv): ServiceConfig {
@@ -62,11 +73,12 @@ export function serviceConfig(prefix: string, e: ParsedServiceEnv): ServiceConfi
     port: own[`${prefix}_PORT`] as number,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
-    routerSigningSecret: e.ROUTER_SIGNING_SECRET,
+    routerJwks: e.ROUTER_JWKS,
     databaseUrl: own[`${prefix}_DATABASE_URL`] as string | undefined,
     dataDir: own[`${prefix}_DATA_DIR`] as string | undefined,
     redisUrl: e.REDIS_URL,
     redisPubSubPrefix: e.REDIS_PUBSUB_PREFIX,
     redisEventsPrefix: e.REDIS_EVENTS_PREFIX,
+    sessions: sessionStoreConfig(e),
   };
 }

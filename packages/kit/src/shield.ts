@@ -5,9 +5,10 @@
  * guards fields by type, not by the path that reached them.
  */
 import type { GraphQLSchema } from 'graphql';
-import { applyMiddleware } from 'graphql-middleware';
+import { applyMiddleware, type IMiddlewareFunction } from 'graphql-middleware';
 import { allow, deny, rule, shield, type IRules } from 'graphql-shield';
-import { forbidden, unauthenticated } from './errors.ts';
+import { forbidden, missingRecordIsNotFound, unauthenticated } from './errors.ts';
+import { checkArguments } from './validation.ts';
 import type { Role, Viewer } from './viewer.ts';
 
 export { allow, and, chain, deny, or, rule } from 'graphql-shield';
@@ -34,9 +35,18 @@ export const federationRules = {
   _Service: { '*': allow },
 };
 
+/**
+ * Guards a subgraph schema, outermost first: its arguments are checked for control characters
+ * (validation.ts), so no rule or resolver sees a NUL byte; a mutation that writes to a missing
+ * record answers NOT_FOUND (errors.ts); then graphql-shield applies `rules`.
+ */
 export function applyShield(schema: GraphQLSchema, rules: IRules): GraphQLSchema {
+  const mutation = schema.getMutationType();
   return applyMiddleware(
     schema,
+    // Typed as returning promises, called as plain functions: a synchronous resolver stays synchronous.
+    checkArguments as IMiddlewareFunction,
+    ...(mutation ? [{ [mutation.name]: missingRecordIsNotFound as IMiddlewareFunction }] : []),
     shield(rules, {
       fallbackRule: deny,
       // Our resolvers throw coded GraphQLErrors (NOT_FOUND, CONFLICT ...) that clients must see as is.

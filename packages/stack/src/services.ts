@@ -3,7 +3,7 @@
  * one started before it). Adding a subgraph to the embedded default and the test harness means
  * adding one entry here and one to supergraph.yaml.
  */
-import type { Env, EventBus, Logger, PubSub, SubgraphServer } from '@campus/kit';
+import type { Env, EventBus, Logger, PubSub, SessionRevocations, SubgraphServer } from '@campus/kit';
 import { loadConfig as loadUsersConfig } from '@campus/users/config';
 import { createUsersService } from '@campus/users/service';
 import { JWKS_PATH } from '@campus/users/server';
@@ -29,6 +29,8 @@ export interface RunningService {
 export interface SharedInfra {
   pubsub: PubSub;
   bus: EventBus;
+  /** Ended sessions: users records them, the router and every subgraph refuse their tokens. */
+  revocations: SessionRevocations;
 }
 
 export interface ServiceDefinition {
@@ -41,7 +43,7 @@ export const SERVICE_DEFINITIONS: ServiceDefinition[] = [
   {
     name: 'users',
     async start(env, logger, shared) {
-      const service = await createUsersService(loadUsersConfig(env), logger, { pubsub: shared.pubsub });
+      const service = await createUsersService(loadUsersConfig(env), logger, { pubsub: shared.pubsub, revocations: shared.revocations });
       return {
         ...service,
         async seedIfEmpty(scale) {
@@ -56,7 +58,7 @@ export const SERVICE_DEFINITIONS: ServiceDefinition[] = [
     async start(env, logger, shared) {
       // Tokens are verified with the keys of the users service started before, unless JWKS_URL says otherwise.
       const config = loadCoursesConfig({ ...env, JWKS_URL: env.JWKS_URL ?? (env.USERS_URL && `${env.USERS_URL}${JWKS_PATH}`) });
-      const service = await createCoursesService(config, logger, { pubsub: shared.pubsub, bus: shared.bus });
+      const service = await createCoursesService(config, logger, { pubsub: shared.pubsub, bus: shared.bus, revocations: shared.revocations });
       return {
         ...service,
         async seedIfEmpty(scale) {

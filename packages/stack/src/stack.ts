@@ -8,11 +8,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createEventBus, createLogger, createPubSub, type Env, type Logger } from '@campus/kit';
+import { createEventBus, createLogger, createPubSub, createSessionRevocations, sessionStoreConfigFromEnv, type Env, type Logger } from '@campus/kit';
 import { createRouter, type Router } from '@campus/router';
 import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
 import { loadConfig as loadRouterConfig } from '@campus/router/config';
 import { JWKS_PATH } from '@campus/users/server';
+import { serviceIdentityEnv } from './service-keys.ts';
 import { SERVICE_DEFINITIONS, type RunningService, type SharedInfra } from './services.ts';
 
 export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
@@ -63,17 +64,18 @@ async function listen(server: Server, port: number, host?: string): Promise<stri
 export async function startStack(options: StackOptions): Promise<Stack> {
   const logLevel = options.logLevel ?? options.env.LOG_LEVEL ?? 'info';
   const logger = createLogger('stack', logLevel);
-  // One process, so one secret shared by router and subgraphs; generated unless configured.
-  const secret = options.env.ROUTER_SIGNING_SECRET ?? randomBytes(32).toString('hex');
-  const env: Env = { ...options.env, ROUTER_SIGNING_SECRET: secret, LOG_LEVEL: logLevel };
   const { dataDir } = options;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // The router and payments sign with keys of their own, the others hold the public halves (service-keys.ts).
+  const env: Env = { ...options.env, ...serviceIdentityEnv(options.env, dataDir), LOG_LEVEL: logLevel };
 
   // Redis when REDIS_URL is set, so instances of a service in other processes hear the same events.
   const shared: SharedInfra = {
     pubsub: createPubSub({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PUBSUB_PREFIX, logger }),
     // Domain events (outbox -> bus -> consumers): Redis Streams with REDIS_URL, in process otherwise.
     bus: createEventBus({ redisUrl: env.REDIS_URL, prefix: env.REDIS_EVENTS_PREFIX, logger }),
+    // Ended sessions: one store for the router and every service, so a revocation is refused by all (Redis with REDIS_URL).
+    revocations: createSessionRevocations(sessionStoreConfigFromEnv(env), { logger }),
   };
   const services: Record<string, RunningService> = {};
   const urls: Record<string, string> = {};
@@ -81,6 +83,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     for (const s of Object.values(services).reverse()) await s.close();
     await shared.pubsub.close();
     await shared.bus.close();
+    await shared.revocations.close();
   };
   const serviceEnvs: Record<string, Env> = {};
   const ports: Record<string, number> = {};
@@ -120,7 +123,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     SUPERGRAPH_PATH: supergraphPath,
     JWKS_URL: env.JWKS_URL ?? `${urls.users}${JWKS_PATH}`,
   });
-  const router = createRouter(routerConfig, { logger: createLogger('router', logLevel) });
+  const router = createRouter(routerConfig, { logger: createLogger('router', logLevel), revocations: shared.revocations });
   urls.router = await listen(router.httpServer, options.routerPort, options.host);
   await router.start();
 

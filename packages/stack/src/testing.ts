@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signRouterRequest, type Env } from '@campus/kit';
+import { createRequestSigner, generateServiceKeyPem, Headers as CampusHeaders, ROUTER_ISSUER, type Env, type RequestSigner } from '@campus/kit';
 import { Redis } from 'ioredis';
 import { SERVICE_DEFINITIONS } from './services.ts';
 import { startStack, type Stack } from './stack.ts';
@@ -14,7 +14,10 @@ import { createTestDatabases } from './test-databases.ts';
 
 
 export interface TestStack extends Stack {
-  secret: string;
+  /** The PEM private keys the router and payments sign with (ROUTER_SIGNING_KEYS, PAYMENTS_SIGNING_KEYS). */
+  keys: { router: string; payments: string };
+  /** Sign as the router or as payments, e.g. `signedSubgraphRequest(url, { signer: stack.signers.router, audience: 'users' }, ...)`. */
+  signers: { router: RequestSigner; payments: RequestSigner };
 }
 
 export interface TestStackOptions {
@@ -43,11 +46,12 @@ const TEST_RATE_LIMITS: Env = {
 
 export async function startTestStack({ env = {}, seedScale = 0.01, persistent = false }: TestStackOptions = {}): Promise<TestStack> {
   const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, SERVICE_DEFINITIONS.map((d) => d.name));
-  const secret = `test-secret-${'x'.repeat(32)}`;
+  // Generated here rather than by the stack, so tests can sign as the router and as payments.
+  const keys = { router: env.ROUTER_SIGNING_KEYS ?? generateServiceKeyPem(), payments: env.PAYMENTS_SIGNING_KEYS ?? generateServiceKeyPem() };
   const redisEnv = testRedisEnv();
   const dataDir = persistent ? mkdtempSync(join(tmpdir(), 'campus-test-')) : undefined;
   const stack = await startStack({
-    env: { NODE_ENV: 'test', ROUTER_SIGNING_SECRET: secret, ...databases.env, ...redisEnv, ...TEST_RATE_LIMITS, ...env },
+    env: { NODE_ENV: 'test', ROUTER_SIGNING_KEYS: keys.router, PAYMENTS_SIGNING_KEYS: keys.payments, ...databases.env, ...redisEnv, ...TEST_RATE_LIMITS, ...env },
     routerPort: 0,
     host: '127.0.0.1',
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -56,7 +60,8 @@ export async function startTestStack({ env = {}, seedScale = 0.01, persistent = 
   if (seedScale > 0) await stack.seedIfEmpty(seedScale);
   return {
     ...stack,
-    secret,
+    keys,
+    signers: { router: createRequestSigner(ROUTER_ISSUER, [keys.router]), payments: createRequestSigner('payments', [keys.payments]) },
     async close() {
       await stack.close();
       await databases.drop();
@@ -66,13 +71,16 @@ export async function startTestStack({ env = {}, seedScale = 0.01, persistent = 
   };
 }
 
-/** Event streams outlive the bus (that is their point); a test stack's are removed with it. */
+/**
+ * Event streams outlive the bus (that is their point), and revocations live as long as a token
+ * could; a test stack's are removed with it.
+ */
 async function dropRedisStreams(redisEnv: Env): Promise<void> {
-  const prefix = redisEnv.REDIS_EVENTS_PREFIX;
-  if (!redisEnv.REDIS_URL || !prefix) return;
+  const prefixes = [redisEnv.REDIS_EVENTS_PREFIX, redisEnv.REDIS_SESSIONS_PREFIX].filter(Boolean);
+  if (!redisEnv.REDIS_URL || !prefixes.length) return;
   const redis = new Redis(redisEnv.REDIS_URL);
   try {
-    const keys = await redis.keys(`${prefix}*`);
+    const keys = (await Promise.all(prefixes.map((prefix) => redis.keys(`${prefix}*`)))).flat();
     if (keys.length) await redis.del(...keys);
   } finally {
     redis.disconnect();
@@ -106,7 +114,13 @@ export function testRedisEnv(): Env {
   const run = `campus-test-${randomBytes(6).toString('hex')}`;
   // Rate-limit counters too: every test stack's clients are 127.0.0.1, so a shared prefix would
   // make one file's sign-ins spend another's budget.
-  return { REDIS_URL: url, REDIS_PUBSUB_PREFIX: `${run}:`, REDIS_EVENTS_PREFIX: `${run}:events:`, RATE_LIMIT_REDIS_PREFIX: `${run}:rate-limit:` };
+  return {
+    REDIS_URL: url,
+    REDIS_PUBSUB_PREFIX: `${run}:`,
+    REDIS_EVENTS_PREFIX: `${run}:events:`,
+    RATE_LIMIT_REDIS_PREFIX: `${run}:rate-limit:`,
+    REDIS_SESSIONS_PREFIX: `${run}:sessions:`,
+  };
 }
 
 export interface GraphQLResponse<T = any> {
@@ -137,22 +151,38 @@ export async function graphql<T = any>(url: string, query: string, options: Requ
   return { status: res.status, headers: res.headers, ...body };
 }
 
-/** Calls a subgraph directly, signed as the router would sign it. */
-export async function signedSubgraphRequest<T = any>(
-  subgraphUrl: string,
-  secret: string,
-  query: string,
-  options: RequestOptions = {},
-): Promise<GraphQLResponse<T>> {
+/** Who a test request is signed as (`signer`: stack.signers.router, ...) and for which service (`audience`: 'users', ...). */
+export interface SignAs {
+  signer: RequestSigner;
+  audience: string;
+}
+
+/** A subgraph request as the router (or payments) would send it: the exact body and its headers, signature included. */
+export function signSubgraphRequest(subgraphUrl: string, as: SignAs, query: string, options: RequestOptions = {}) {
   const body = JSON.stringify({ query, variables: options.variables });
   const authorization = options.token ? `Bearer ${options.token}` : undefined;
   const path = new URL(subgraphUrl).pathname;
-  const clientIp = options.headers?.['x-campus-client-ip'];
-  const signature = signRouterRequest(secret, { method: 'POST', path, authorization, clientIp, body });
-  return graphql<T>(subgraphUrl, query, {
-    ...options,
-    headers: { ...options.headers, 'x-campus-router-signature': signature },
-  });
+  const clientIp = options.headers?.[CampusHeaders.clientIp];
+  const signature = as.signer.sign(as.audience, { method: 'POST', path, authorization, clientIp, body });
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(authorization ? { authorization } : {}),
+    ...options.headers,
+    [CampusHeaders.serviceSignature]: signature,
+  };
+  return { body, headers };
+}
+
+/** POSTs exactly this body with these headers (a signed request, perhaps for the second time). */
+export async function postRaw<T = any>(url: string, request: { body: string; headers: Record<string, string> }): Promise<GraphQLResponse<T>> {
+  const res = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
+  const reply = (await res.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
+  return { status: res.status, headers: res.headers, ...reply };
+}
+
+/** Calls a subgraph directly, signed as `as.signer` signs for `as.audience`, with a fresh request id. */
+export async function signedSubgraphRequest<T = any>(subgraphUrl: string, as: SignAs, query: string, options: RequestOptions = {}): Promise<GraphQLResponse<T>> {
+  return postRaw<T>(subgraphUrl, signSubgraphRequest(subgraphUrl, as, query, options));
 }
 
 /** The first error's code, or undefined. */

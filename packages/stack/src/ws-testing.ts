@@ -2,7 +2,8 @@
  * Talking graphql-ws to the router (or, signed, to a subgraph) the way a live UI does, for
  * end-to-end tests and the benchmark. Everything waits on a condition, never on a timer alone.
  */
-import { signRouterRequest } from '@campus/kit';
+import { Headers } from '@campus/kit';
+import type { SignAs } from './testing.ts';
 import type { FormattedExecutionResult as ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -148,14 +149,17 @@ export async function connectWs(httpUrl: string, options: ConnectOptions = {}): 
   };
 }
 
-/** Upgrade headers a subgraph accepts: the router's signature (and the forwarded token). */
-export function signedUpgradeHeaders(subgraphUrl: string, secret: string, token?: string): () => Record<string, string> {
+/**
+ * Upgrade headers a subgraph accepts: the router's signature (and the forwarded token). A function,
+ * so every (re)connect is signed afresh with a new request id, as the router's own sockets are.
+ */
+export function signedUpgradeHeaders(subgraphUrl: string, as: SignAs, token?: string): () => Record<string, string> {
   return () => {
     const authorization = token ? `Bearer ${token}` : undefined;
     const path = new URL(subgraphUrl).pathname;
     return {
       ...(authorization ? { authorization } : {}),
-      'x-campus-router-signature': signRouterRequest(secret, { method: 'GET', path, authorization, body: '' }),
+      [Headers.serviceSignature]: as.signer.sign(as.audience, { method: 'GET', path, authorization, body: '' }),
     };
   };
 }

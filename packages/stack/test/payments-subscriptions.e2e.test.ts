@@ -22,7 +22,7 @@ describe('payment subscriptions on the payments subgraph', () => {
 
   const subgraphUrl = () => `${stack.urls.payments}/graphql`;
   const connect = async (who?: Account) => {
-    const ws = await connectWs(subgraphUrl(), { headers: signedUpgradeHeaders(subgraphUrl(), stack.secret, who?.token) });
+    const ws = await connectWs(subgraphUrl(), { headers: signedUpgradeHeaders(subgraphUrl(), { signer: stack.signers.router, audience: 'payments' }, who?.token) });
     open.push(ws);
     return ws;
   };

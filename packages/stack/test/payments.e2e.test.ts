@@ -147,7 +147,7 @@ describe('buying a course', () => {
     // _entities is an entry point too: the shield still hides the payment's fields.
     const entities = await signedSubgraphRequest(
       `${stack.urls.payments}/graphql`,
-      stack.secret,
+      { signer: stack.signers.router, audience: 'payments' },
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Payment { id status amount { amount } } } }`,
       { token: other.token, variables: { r: [{ __typename: 'Payment', id }] } },
     );
@@ -155,7 +155,7 @@ describe('buying a course', () => {
     expect(JSON.stringify(entities.data)).not.toContain('4900');
     const asBuyer = await signedSubgraphRequest(
       `${stack.urls.payments}/graphql`,
-      stack.secret,
+      { signer: stack.signers.router, audience: 'payments' },
       `query($r: [_Any!]!) { _entities(representations: $r) { ... on Payment { id amount { amount } } } }`,
       { token: buyer.token, variables: { r: [{ __typename: 'Payment', id }] } },
     );

@@ -19,9 +19,9 @@
  * The WebSocket-only limits (connections per address, operations in flight and per second per
  * connection) are in edge/ws-rate-limits.ts.
  */
-import { isIP } from 'node:net';
 import { HeaderMap } from '@apollo/server';
 import type { Logger } from '@campus/kit';
+import { addressKey } from '@campus/kit/client-address';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -77,22 +77,8 @@ export function rateLimitedError(refusal: RateLimitRefusal, transport: 'http' | 
 /** Whole seconds, at least 1: `Retry-After: 0` would invite an immediate retry into the same window. */
 export const retryAfterSeconds = (msBeforeNext: number) => Math.max(1, Math.ceil(msBeforeNext / 1000));
 
-/**
- * The bucket of a client address. IPv4-mapped IPv6 (::ffff:a.b.c.d, what a dual-stack socket
- * reports) is the IPv4 address; other IPv6 addresses count per /64, the smallest block a network
- * hands one subscriber: counting per /128 would give anyone with a /64 2^64 fresh budgets.
- */
-export function addressKey(address: string | undefined): string {
-  if (!address) return 'unknown';
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (isIP(address) !== 6) return address;
-  const [head = '', tail] = address.split('%')[0]!.split('::');
-  const groups = (s: string) => (s ? s.split(':') : []);
-  const width = (gs: string[]) => gs.reduce((n, g) => n + (g.includes('.') ? 2 : 1), 0);
-  const full = tail === undefined ? groups(head) : [...groups(head), ...Array<string>(8 - width(groups(head)) - width(groups(tail))).fill('0'), ...groups(tail)];
-  return `${full.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
-}
+// The bucket of a client address (IPv6 per /64), shared with the users service's login throttling.
+export { addressKey };
 
 /** Selections of `fields` at the root of a mutation, through fragments, aliases included. */
 export function countStrictFields(operation: OperationDefinitionNode, document: EdgeOperation['document'], fields: ReadonlySet<string>): number {

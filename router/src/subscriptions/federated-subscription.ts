@@ -90,6 +90,7 @@ export async function federatedSubscribe({ state, upstream, request, onStart, on
 
   onStart?.();
   unsubscribe = upstream.subscribe(
+    primary.serviceName,
     url,
     { query: primary.operation, operationName: primary.operationName ?? null, variables: pick(request.variables, primary.variableUsages) },
     {

@@ -1,14 +1,15 @@
 /**
  * The WebSocket the router opens to a subgraph. Subgraphs accept an upgrade only with the router's
- * signature (ARCHITECTURE.md section 5), and build the subscription's context from the upgrade's
+ * signature (ARCHITECTURE.md section 5; packages/kit/src/server/signed-requests.ts), and build the subscription's context from the upgrade's
  * headers, so the client's token, the request id and the client address travel here — there is no
  * other place: graphql-ws sends no headers after the upgrade.
  *
  * graphql-ws constructs `new WebSocketImpl(url, protocol)` itself, on every (re)connect, so the
- * headers are computed in the constructor: a reconnect after a minute gets a fresh signature
- * instead of a stale one the subgraph would refuse.
+ * headers are computed in the constructor: a reconnect gets a fresh signature with a new request
+ * id, instead of a stale or already-seen one the subgraph would refuse. That constructor is
+ * synchronous, which is why signing is (packages/kit/src/service-identity/request-signature.ts).
  */
-import { Headers, signRouterRequest } from '@campus/kit';
+import { Headers, type RequestSigner } from '@campus/kit';
 import WebSocket from 'ws';
 
 export interface ForwardedHeaders {
@@ -17,7 +18,8 @@ export interface ForwardedHeaders {
   clientIp?: string | undefined;
 }
 
-export function signedWebSocket(secret: string, forward: ForwardedHeaders): unknown {
+/** `audience`: the subgraph's name in the supergraph. */
+export function signedWebSocket(signer: RequestSigner, audience: string, forward: ForwardedHeaders): unknown {
   return class SignedWebSocket extends WebSocket {
     constructor(address: string | URL, protocols?: string | string[]) {
       const url = new URL(address);
@@ -25,7 +27,7 @@ export function signedWebSocket(secret: string, forward: ForwardedHeaders): unkn
       if (forward.authorization) headers[Headers.authorization] = forward.authorization;
       if (forward.requestId) headers[Headers.requestId] = forward.requestId;
       if (forward.clientIp) headers[Headers.clientIp] = forward.clientIp;
-      headers[Headers.routerSignature] = signRouterRequest(secret, {
+      headers[Headers.serviceSignature] = signer.sign(audience, {
         method: 'GET',
         path: url.pathname + url.search,
         authorization: forward.authorization,

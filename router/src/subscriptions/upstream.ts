@@ -8,11 +8,13 @@
  * unsubscribes everything holds nothing upstream, and after a supergraph reload the sockets to an
  * old URL close with the last subscription planned against it.
  */
+import type { RequestSigner } from '@campus/kit';
 import { createClient, type Client, type ExecutionResult, type Sink, type SubscribePayload } from 'graphql-ws';
 import { signedWebSocket, webSocketUrl, type ForwardedHeaders } from './signed-websocket.ts';
 
 export interface UpstreamOptions {
-  secret: string;
+  /** The router's signer: every upgrade to a subgraph carries its signature. */
+  signer: RequestSigner;
   forward: ForwardedHeaders;
   /**
    * Reconnect attempts after an abnormal close (a subgraph instance restarting); graphql-ws then
@@ -28,9 +30,9 @@ export class UpstreamConnections {
 
   constructor(private readonly options: UpstreamOptions) {}
 
-  /** Subscribes on the subgraph at `url`; the returned function completes the subscription upstream. */
-  subscribe(url: string, payload: SubscribePayload, sink: Sink<ExecutionResult>): () => void {
-    return this.client(url).subscribe(payload, sink);
+  /** Subscribes on `service`, the subgraph at `url`; the returned function completes the subscription upstream. */
+  subscribe(service: string, url: string, payload: SubscribePayload, sink: Sink<ExecutionResult>): () => void {
+    return this.client(service, url).subscribe(payload, sink);
   }
 
   /** Closes every upstream socket (the client connection is gone). */
@@ -40,15 +42,15 @@ export class UpstreamConnections {
     await Promise.all(clients.map((c) => c.dispose()));
   }
 
-  private client(url: string): Client {
+  private client(service: string, url: string): Client {
     const existing = this.clients.get(url);
     if (existing) return existing;
-    const { secret, forward, retryAttempts, onSocketOpened, onSocketClosed } = this.options;
+    const { signer, forward, retryAttempts, onSocketOpened, onSocketClosed } = this.options;
     // `closed` also fires for a socket that never opened (a refused upgrade): count only opened ones.
     const open = new Set<unknown>();
     const client = createClient({
       url: webSocketUrl(url),
-      webSocketImpl: signedWebSocket(secret, forward),
+      webSocketImpl: signedWebSocket(signer, service, forward),
       lazy: true,
       lazyCloseTimeout: 0,
       retryAttempts,

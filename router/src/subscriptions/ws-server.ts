@@ -4,7 +4,9 @@
  *
  *   connection_init  the token in its payload is verified as for HTTP; a bad one closes the
  *                    socket with 4403 (Forbidden); the socket closes again with 4403 when the
- *                    token expires, and graphql-ws clients reconnect with a fresh one
+ *                    token expires, and graphql-ws clients reconnect with a fresh one; and
+ *                    when the token's session ends, after `mySessionEvents` said why
+ *                    (session-guard.ts)
  *   subscribe        validated against the supergraph's API schema; subscriptions run through
  *                    the federated executor, queries and mutations through Apollo Server (so a
  *                    WebSocket-only client gets exactly what HTTP would give it)
@@ -14,8 +16,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
-import type { Logger, TokenVerifier } from '@campus/kit';
-import { headerValue } from '@campus/kit';
+import type { Logger, RequestSigner, SessionWatch, TokenVerifier } from '@campus/kit';
+import { headerValue, sessionEnded } from '@campus/kit';
 import {
   getOperationAST,
   specifiedRules,
@@ -40,14 +42,18 @@ import type { WsRateLimits } from '../edge/ws-rate-limits.ts';
 import type { TrustProxy } from './client-address.ts';
 import { openConnection, type ClientConnection } from './connection.ts';
 import { federatedSubscribe } from './federated-subscription.ts';
+import { ConnectionSession } from './session-guard.ts';
 import type { SupergraphState, SupergraphTracker } from '../planning/supergraph-state.ts';
 
 export interface SubscriptionServerOptions {
   tracker: SupergraphTracker;
   apollo: ApolloServer<RouterContext>;
   verifyToken: TokenVerifier;
+  /** Tells when the session of a connection's token ends (session-revocation.ts in the kit). */
+  sessionWatch: SessionWatch;
   trustProxy: TrustProxy;
-  routerSigningSecret: string;
+  /** Signs the upgrades of the router's sockets to subgraphs (upstream.ts). */
+  routerSigner: RequestSigner;
   keepAliveMs: number;
   upstreamRetryAttempts: number;
   /** Largest message accepted from a client, as for HTTP bodies. */
@@ -83,6 +89,9 @@ export interface SubscriptionServer {
 type Extra = {
   connection: ClientConnection;
   expiry: NodeJS.Timeout;
+  /** Signed-in connections only: ends the socket when the token's session ends. */
+  session?: ConnectionSession;
+  unwatch?: () => void;
 };
 
 /** What onSubscribe hands to `subscribe`/`execute` as the execution's contextValue. */
@@ -189,7 +198,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onConnect: async (ctx) => {
         try {
           const connection = await openConnection(options.verifyToken, options.trustProxy, ctx.connectionParams, ctx.extra.request, {
-            secret: options.routerSigningSecret,
+            signer: options.routerSigner,
             retryAttempts: options.upstreamRetryAttempts,
             onSocketOpened: () => counts.upstreamSockets++,
             onSocketClosed: () => counts.upstreamSockets--,
@@ -200,6 +209,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             ctx.extra.expiry = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Forbidden: the access token expired'), ms);
             ctx.extra.expiry.unref();
           }
+          const viewer = connection.context.viewer;
+          if (viewer) {
+            const session = new ConnectionSession((reason) => ctx.extra.socket.close(CloseCode.Forbidden, reason));
+            ctx.extra.session = session;
+            ctx.extra.unwatch = options.sessionWatch.watch(viewer.sessionId, (reason) => session.end(reason));
+          }
           counts.connections++;
           return true;
         } catch (e) {
@@ -209,6 +224,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       },
       onClose: async (ctx) => {
         clearTimeout(ctx.extra.expiry);
+        ctx.extra.unwatch?.();
+        ctx.extra.session?.dispose();
         const connection = ctx.extra.connection;
         if (!connection) return;
         counts.connections--;
@@ -216,20 +233,24 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         // whatever upstream socket is still opening or lingering.
         await connection.upstream.dispose();
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        const session = ctx.extra.session;
+        if (session?.ended !== undefined) return [withoutHttp(sessionEnded(session.ended))];
         // graphql-ws lists this operation in ctx.subscriptions already, so the count includes it.
         const refused = await options.rateLimits.checkOperation(ctx.extra.connection!, Object.keys(ctx.subscriptions).length);
         if (refused) return [refused];
         // A persisted-query id becomes its listed text before any check (edge/trusted-documents.ts).
         const query = options.resolveQuery ? options.resolveQuery(payload) : payload.query;
         if (query instanceof GraphQLError) return [query];
-        return prepare(options.tracker.current(), options, {
+        const prepared = await prepare(options.tracker.current(), options, {
           connection: ctx.extra.connection!,
           query,
           operationName: payload.operationName,
           variables: payload.variables,
           headers: ctx.extra.request.headers,
         });
+        if (!Array.isArray(prepared)) session?.started(id, (prepared as ExecutionArgs).document, payload.operationName ?? undefined);
+        return prepared;
       },
       subscribe: (args) => {
         const { connection, state, query } = args.contextValue as OperationScope;
@@ -258,11 +279,15 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (response.body.kind === 'single') return response.body.singleResult as ExecutionResult;
         return { errors: [new GraphQLError('Incremental delivery (@defer) is not served over WebSocket; use HTTP.', { extensions: { code: 'BAD_REQUEST' } })] };
       },
-      onNext: (_ctx, _id, _payload, _args, result): FormattedExecutionResult => {
+      onNext: (ctx, id, _payload, _args, result): FormattedExecutionResult => {
+        ctx.extra.session?.delivered(id);
         const { errors, ...rest } = result;
         return errors ? { ...rest, errors: format(errors) } : rest;
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
+      onComplete: (ctx, id) => {
+        ctx.extra.session?.finished(id);
+      },
     },
     wsServer,
     options.keepAliveMs,

@@ -4,7 +4,7 @@
  * itself. Every change writes a CourseUpdated outbox row in its own transaction and, once
  * committed, tells courseUpdated subscribers.
  */
-import { badUserInput, conflict, notFound, parseInput, type Viewer } from '@campus/kit';
+import { badUserInput, conflict, displayText, lineText, longText, notFound, parseInput, type Viewer } from '@campus/kit';
 import { z } from 'zod';
 import { languageTag } from './catalog.ts';
 import { isUniqueViolation, retryOnUniqueViolation, type CoursesDomain } from './domain.ts';
@@ -16,14 +16,13 @@ import { firstFreeSlug, slugify, slugInput } from './slugs.ts';
 
 type Tx = Prisma.TransactionClient;
 
-const title = z.string().trim().min(1, 'must not be empty').max(120, 'must be at most 120 characters');
-const subtitle = z
-  .string()
-  .trim()
-  .max(200, 'must be at most 200 characters')
+// The kit's text rules (packages/kit/src/validation.ts): a title must show something; only the
+// description may span lines.
+const title = displayText(120);
+const subtitle = lineText(200)
   .nullish()
   .transform((s) => s || null);
-const description = z.string().trim().max(20_000, 'must be at most 20000 characters');
+const description = longText(20_000);
 
 const createInput = z.object({
   title,

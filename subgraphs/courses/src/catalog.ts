@@ -4,7 +4,7 @@
  * text search goes through PostgreSQL full-text search on an expression GIN index (see the init
  * migration), which Prisma cannot express. Every other filter and order has a B-tree index.
  */
-import { parseInput, toConnection, toPage, type Connection, type PageArgs } from '@campus/kit';
+import { lineText, parseInput, toConnection, toPage, type Connection, type PageArgs } from '@campus/kit';
 import { z } from 'zod';
 import { Prisma, type Course, type CourseStatus, type PrismaClient } from './generated/prisma/client.ts';
 import { currencyCode, MAX_PRICE_AMOUNT } from './money.ts';
@@ -30,7 +30,7 @@ export const languageTag = z
 
 const filterInput = z
   .object({
-    search: z.string().max(200, 'must be at most 200 characters').nullish(),
+    search: lineText(200).nullish(),
     category: z.string().nullish(),
     level: z.string().nullish(),
     language: languageTag.nullish(),
@@ -74,8 +74,11 @@ function whereClause(filter: NonNullable<CatalogFilter> | null | undefined): Pri
   const f = filter ?? {};
   const statuses: CourseStatus[] = f.status ?? ['PUBLISHED'];
   const conditions: Prisma.Sql[] = [Prisma.sql`c."status" = ANY(${enumArray(statuses, 'CourseStatus')})`];
-  const query = f.search ? searchQuery(f.search) : null;
-  if (query) conditions.push(Prisma.sql`${SEARCH_DOCUMENT} @@ to_tsquery('simple', ${query})`);
+  if (f.search) {
+    // A search with no word in it ("%", "_") finds nothing, never everything: it is a filter.
+    const query = searchQuery(f.search);
+    conditions.push(query ? Prisma.sql`${SEARCH_DOCUMENT} @@ to_tsquery('simple', ${query})` : Prisma.sql`false`);
+  }
   if (f.category) conditions.push(Prisma.sql`c."category" = CAST(CAST(${f.category} AS text) AS "CourseCategory")`);
   if (f.level) conditions.push(Prisma.sql`c."level" = CAST(CAST(${f.level} AS text) AS "CourseLevel")`);
   if (f.language) conditions.push(Prisma.sql`c."language" = ${f.language}`);

@@ -1,15 +1,18 @@
 /** The courses service's configuration, read from the environment in one place. */
-import { parseEnv, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
+import { jwksSourceEnv, parseEnv, SERVICE_JWKS_PATH, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
 import { z } from 'zod';
 
 const schema = z.object({
   ...serviceEnv('COURSES', 4002),
   /** The users service's public keys: every subgraph verifies access tokens itself. */
   JWKS_URL: z.url().default('http://localhost:4001/.well-known/jwks.json'),
+  /** The payments service's public keys (it asks for prices at checkout): its JWKS URL or the JWKS itself. */
+  PAYMENTS_JWKS: jwksSourceEnv(`http://localhost:4003${SERVICE_JWKS_PATH}`),
 });
 
 export interface CoursesConfig extends ServiceConfig {
   jwksUrl: string;
+  paymentsJwks: string;
 }
 
 export function loadConfig(env: Env): CoursesConfig {
@@ -17,5 +20,6 @@ export function loadConfig(env: Env): CoursesConfig {
   return {
     ...serviceConfig('COURSES', e),
     jwksUrl: e.JWKS_URL,
+    paymentsJwks: e.PAYMENTS_JWKS,
   };
 }

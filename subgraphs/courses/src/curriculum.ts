@@ -3,7 +3,7 @@
  * updatedAt, which also locks the course row, so concurrent edits of one course queue up instead of
  * computing positions from each other's half-written state.
  */
-import { badUserInput, conflict, notFound, parseInput } from '@campus/kit';
+import { badUserInput, conflict, displayText, longText, notFound, parseInput } from '@campus/kit';
 import { z } from 'zod';
 import { LessonContentType } from './generated/prisma/enums.ts';
 import type { Course, Lesson, Prisma } from './generated/prisma/client.ts';
@@ -16,7 +16,7 @@ export const MAX_LESSONS_PER_COURSE = 1000;
 export const MAX_DURATION_SECONDS = 24 * 3600;
 const WORDS_PER_MINUTE = 240;
 
-const title = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const title = displayText(200);
 const duration = z
   .number()
   .int('must be a whole number of seconds')
@@ -45,7 +45,7 @@ const updateInput = z.object({
 const reorderInput = z.object({ courseId: z.uuid('must be a course id'), lessonIds: z.array(z.string()) });
 const lessonIdInput = z.object({ lessonId: z.uuid('must be a lesson id') });
 
-const articleText = z.string().trim().min(1, 'must not be empty').max(100_000, 'must be at most 100000 characters');
+const articleText = longText(100_000).min(1, 'must not be empty');
 const videoUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL of the video' }).max(2048);
 
 /** Content checked against its type; the error names input.content. */

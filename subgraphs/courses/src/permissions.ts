@@ -29,6 +29,25 @@ const canViewLesson = rule({ cache: 'no_cache' })(async (lesson: LessonModel, _a
   return course && (await canSeeCourse(ctx, course)) ? true : refuse(ctx, DRAFT_HIDDEN);
 });
 
+/**
+ * `course(id:)` and `course(slug:)`: a course the viewer may not see is, to them, not there. It
+ * resolves to null with NOT_FOUND, exactly like an id nobody uses, whatever fields are selected.
+ * Refusing field by field instead confirms it exists and hands out the fields nobody guards (its
+ * id). Exactly one of id and slug is the resolver's to insist on.
+ */
+const findsCourse = rule({ cache: 'no_cache' })(async (_parent, args: Args, ctx: Context) => {
+  if ((args.id == null) === (args.slug == null)) return true;
+  const course = args.id != null ? await ctx.loaders.courseById.load(args.id) : await ctx.loaders.courseBySlug.load(args.slug);
+  return course && (await canSeeCourse(ctx, course)) ? true : notFound('Course', args.id ?? args.slug);
+});
+
+/** `lesson(id:)`: a lesson of a course the viewer may not see is not there either. */
+const findsLesson = rule({ cache: 'no_cache' })(async (_parent, args: Args, ctx: Context) => {
+  const lesson = await ctx.loaders.lessonById.load(args.id);
+  const course = lesson && (await ctx.loaders.courseById.load(lesson.courseId));
+  return course && (await canSeeCourse(ctx, course)) ? true : notFound('Lesson', args.id);
+});
+
 const canReadContent = rule({ cache: 'no_cache' })(async (lesson: LessonModel, _args, ctx: Context) => {
   const course = await ctx.loaders.courseById.load(lesson.courseId);
   if (course && (await canReadLessonContent(ctx, lesson, course))) return true;
@@ -97,7 +116,7 @@ const canFollowCurriculum = rule({ cache: 'no_cache' })(async (_parent, args: Ar
 
 export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
   return applyShield(schema, {
-    Query: { ...federationRules.Query, courses: canListStatuses, course: allow, lesson: allow },
+    Query: { ...federationRules.Query, courses: canListStatuses, course: findsCourse, lesson: findsLesson },
     Mutation: {
       createCourse: and(hasRole('INSTRUCTOR', 'ADMIN'), onlyAdminsChooseInstructor),
       updateCourse: managesCourseInInput,

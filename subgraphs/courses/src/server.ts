@@ -1,5 +1,6 @@
 /** createServer(deps): the courses subgraph as an HTTP + graphql-ws handler; never listens by itself. */
-import { createSubgraphServer, remoteTokenVerifier, type Logger, type PubSub, type SubgraphServer, type TokenVerifier } from '@campus/kit';
+import { createSubgraphServer, remoteTokenVerifier, type Logger, type PubSub, type SessionRevocations, type SubgraphServer, type TokenVerifier } from '@campus/kit';
+import { PAYMENTS_MAY_ASK } from './callers.ts';
 import type { CoursesConfig } from './config.ts';
 import { contextFactory } from './context.ts';
 import type { CoursesDomain } from './domain.ts';
@@ -11,18 +12,25 @@ export interface CoursesServerDeps {
   logger: Logger;
   /** Where subscriptions listen; the same pub/sub the domain publishes on. */
   pubsub: PubSub;
-  /** Defaults to the users service's JWKS (config.jwksUrl). */
+  /** Ended sessions, checked on every token verification (docs/identity/sessions.md). */
+  revocations: SessionRevocations;
+  /** Defaults to the users service's JWKS (config.jwksUrl), with `revocations`. */
   verifyToken?: TokenVerifier;
 }
 
-export function createServer({ config, domain, logger, pubsub, verifyToken }: CoursesServerDeps): SubgraphServer {
+export function createServer({ config, domain, logger, pubsub, revocations, verifyToken }: CoursesServerDeps): SubgraphServer {
+  const verify = verifyToken ?? remoteTokenVerifier(config.jwksUrl, { revocations, maxLifetimeSeconds: config.sessions.maxLifetimeSeconds });
   return createSubgraphServer({
     name: 'courses',
     schema: createSchema(),
     logger,
     production: config.production,
-    routerSigningSecret: config.routerSigningSecret,
-    createContext: contextFactory({ domain, verifyToken: verifyToken ?? remoteTokenVerifier(config.jwksUrl), logger, pubsub }),
+    identity: {
+      routerJwks: config.routerJwks,
+      redisUrl: config.redisUrl,
+      callers: { payments: { jwks: config.paymentsJwks, may: PAYMENTS_MAY_ASK } },
+    },
+    createContext: contextFactory({ domain, verifyToken: verify, logger, pubsub }),
     healthCheck: async () => {
       await domain.prisma.$queryRaw`SELECT 1`;
     },

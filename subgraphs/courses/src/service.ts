@@ -3,7 +3,22 @@
  * event consumption and the outbox relay (when given a bus), server. Used by index.ts (its own
  * process) and by the embedded stack (all services in one).
  */
-import { createLogger, createOutboxRelay, createPubSub, createStatementTap, openServiceDatabase, type EventBus, type Logger, type OutboxRelay, type PubSub, type StatementTap, type SubgraphServer, type TokenVerifier } from '@campus/kit';
+import {
+  createLogger,
+  createOutboxRelay,
+  createPubSub,
+  createSessionRevocations,
+  createStatementTap,
+  openServiceDatabase,
+  type EventBus,
+  type Logger,
+  type OutboxRelay,
+  type PubSub,
+  type SessionRevocations,
+  type StatementTap,
+  type SubgraphServer,
+  type TokenVerifier,
+} from '@campus/kit';
 import type { CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';
@@ -26,6 +41,11 @@ export interface CoursesServiceDeps {
   bus?: EventBus;
   /** How access tokens are verified; defaults to the users service's JWKS at config.jwksUrl. */
   verifyToken?: TokenVerifier;
+  /**
+   * Ended sessions, as the users service records them. The embedded stack passes the one store it
+   * shares; absent, the service opens its own from config.sessions (Redis or in memory).
+   */
+  revocations?: SessionRevocations;
 }
 
 export interface CoursesService {
@@ -62,7 +82,9 @@ export async function createCoursesService(
   relay?.start();
   const stopConsuming = deps.bus ? await registerEventHandlers(deps.bus, { domain, logger }) : undefined;
 
-  const server = createServer({ config, domain, logger, pubsub, verifyToken: deps.verifyToken });
+  const ownRevocations = deps.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
+  const revocations = deps.revocations ?? ownRevocations!;
+  const server = createServer({ config, domain, logger, pubsub, revocations, verifyToken: deps.verifyToken });
   await server.start();
   return {
     server,
@@ -74,6 +96,7 @@ export async function createCoursesService(
       await relay?.stop();
       await server.stop();
       await ownPubSub?.close();
+      await ownRevocations?.close();
       await prisma.$disconnect();
       await db.close();
     },

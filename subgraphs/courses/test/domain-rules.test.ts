@@ -1,4 +1,5 @@
 /** The courses service's pure rules: progress, publish checks, prices, slugs, search words, config. */
+import { generateServiceKeyPem, publicJwks } from '@campus/kit';
 import { describe, expect, it } from 'vitest';
 import { publishProblems } from '../src/authoring.ts';
 import { searchQuery } from '../src/catalog.ts';
@@ -118,8 +119,17 @@ describe('subscription payloads', () => {
 
 describe('configuration', () => {
   it('defaults to port 4002 and reports every bad variable at once', () => {
-    expect(loadConfig({ ROUTER_SIGNING_SECRET: 's'.repeat(32) }).port).toBe(4002);
+    expect(loadConfig({}).port).toBe(4002);
     expect(() => loadConfig({ COURSES_PORT: 'x', COURSES_DATABASE_URL: 'not a url' })).toThrow(/COURSES_PORT[\s\S]*COURSES_DATABASE_URL|COURSES_DATABASE_URL[\s\S]*COURSES_PORT/);
-    expect(() => loadConfig({})).toThrow(/ROUTER_SIGNING_SECRET/);
+  });
+
+  it('finds the router and payments public keys by URL by default, or takes the JWKS itself, and refuses anything else', () => {
+    expect(loadConfig({}).routerJwks).toBe('http://localhost:4000/.well-known/service-jwks.json');
+    expect(loadConfig({}).paymentsJwks).toBe('http://localhost:4003/.well-known/service-jwks.json');
+    const jwks = JSON.stringify(publicJwks([generateServiceKeyPem()]));
+    expect(loadConfig({ ROUTER_JWKS: jwks }).routerJwks).toBe(jwks);
+    expect(() => loadConfig({ ROUTER_JWKS: 'router', PAYMENTS_JWKS: '{"keys":[]}' })).toThrow(/ROUTER_JWKS[\s\S]*PAYMENTS_JWKS/);
+    const withPrivatePart = JSON.stringify({ keys: [{ ...JSON.parse(jwks).keys[0], d: 'secret' }] });
+    expect(() => loadConfig({ ROUTER_JWKS: withPrivatePart })).toThrow(/ROUTER_JWKS: key 1 is not a public Ed25519 JWK/);
   });
 });

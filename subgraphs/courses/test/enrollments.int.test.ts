@@ -114,6 +114,6 @@ describe('enrollments and progress', () => {
     const stranger = await newStudent();
     const hidden = await h.request(`query($id: ID!) { course(id: $id) { title } }`, { as: stranger, variables: { id: course.id } });
     expect(hidden.data?.course).toBeNull();
-    expect(errorCode(hidden)).toBe('FORBIDDEN');
+    expect(errorCode(hidden)).toBe('NOT_FOUND');
   });
 });

@@ -2,12 +2,25 @@
  * The courses service on its own, for integration tests: a real database (a throwaway PostgreSQL
  * database with TEST_DATABASE_URL, else in-memory PGlite), a real in-process pub/sub, its HTTP and
  * graphql-ws server on a free port, and real access tokens signed the way the users service signs
- * them. Requests reach it signed as the router signs them. Tests that need the router or the users
+ * them. Requests reach it signed as the router signs them, with a router key made for the harness. Tests that need the router or the users
  * service run the whole stack (*.e2e.test.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMemoryPubSub, localTokenVerifier, seedUuid, type EventBus, type PubSub, type Role } from '@campus/kit';
+import {
+  createLogger,
+  createMemoryPubSub,
+  createMemorySessionRevocations,
+  createRequestSigner,
+  generateServiceKeyPem,
+  localTokenVerifier,
+  publicJwks,
+  ROUTER_ISSUER,
+  seedUuid,
+  type EventBus,
+  type PubSub,
+  type Role,
+} from '@campus/kit';
 import { createTestDatabases } from '@campus/stack/test-databases';
 import { signedSubgraphRequest, type GraphQLResponse } from '@campus/stack/testing';
 import { connectWs, signedUpgradeHeaders, type WsConnection } from '@campus/stack/ws-testing';
@@ -16,7 +29,9 @@ import { loadSigningKeys } from '@campus/users/signing-keys';
 import { loadConfig } from '../src/config.ts';
 import { createCoursesService, type CoursesService } from '../src/service.ts';
 
-export const SECRET = `test-secret-${'x'.repeat(32)}`;
+const ROUTER_KEY = generateServiceKeyPem();
+/** Signs as the router does, for the courses service. */
+export const AS_ROUTER = { signer: createRequestSigner(ROUTER_ISSUER, [ROUTER_KEY]), audience: 'courses' };
 
 export interface Person {
   id: string;
@@ -42,11 +57,14 @@ export async function startCourses(options: { bus?: EventBus } = {}): Promise<Co
   const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, ['courses']);
   const keys = await loadSigningKeys({});
   const pubsub = createMemoryPubSub();
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ROUTER_SIGNING_SECRET: SECRET, ...databases.env });
+  const revocations = createMemorySessionRevocations({ ttlSeconds: 3_660 });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ROUTER_JWKS: JSON.stringify(publicJwks([ROUTER_KEY])), ...databases.env });
   const service = await createCoursesService(config, createLogger('courses', process.env.TEST_LOG_LEVEL ?? 'silent'), {
     pubsub,
     ...(options.bus ? { bus: options.bus } : {}),
-    verifyToken: localTokenVerifier(keys.jwks),
+    // Tokens are verified as the users service's own are: claims, lifetime and ended sessions.
+    verifyToken: localTokenVerifier(keys.jwks, { revocations, maxLifetimeSeconds: config.sessions.maxLifetimeSeconds }),
+    revocations,
   });
   await new Promise<void>((resolve) => service.server.httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(service.server.httpServer.address() as AddressInfo).port}/graphql`;
@@ -63,10 +81,10 @@ export async function startCourses(options: { bus?: EventBus } = {}): Promise<Co
       return { id, role, token: accessToken };
     },
     request(query, { as, variables } = {}) {
-      return signedSubgraphRequest(url, SECRET, query, { token: as?.token, ...(variables ? { variables } : {}) });
+      return signedSubgraphRequest(url, AS_ROUTER, query, { token: as?.token, ...(variables ? { variables } : {}) });
     },
     async ws(as) {
-      const connection = await connectWs(url, { headers: signedUpgradeHeaders(url, SECRET, as?.token) });
+      const connection = await connectWs(url, { headers: signedUpgradeHeaders(url, AS_ROUTER, as?.token) });
       sockets.push(connection);
       return connection;
     },
@@ -74,6 +92,7 @@ export async function startCourses(options: { bus?: EventBus } = {}): Promise<Co
       for (const s of sockets) await s.close();
       await service.close();
       await pubsub.close();
+      await revocations.close();
       await databases.drop();
     },
   };

@@ -86,7 +86,7 @@ describe('SQL statements per request, through the router', () => {
       try {
         const r = await signedSubgraphRequest(
           `${stack.urls.courses}/graphql`,
-          stack.secret,
+          { signer: stack.signers.router, audience: 'courses' },
           `query($r: [_Any!]!) { _entities(representations: $r) { ... on Course { id title price { amount } } } }`,
           { token: student.token, variables: { r: ids.slice(0, n).map((id) => ({ __typename: 'Course', id })) } },
         );

@@ -11,7 +11,7 @@
  *      returned.
  *   4. Ask the provider to charge. The outcome arrives later through the webhook.
  */
-import { badUserInput, conflict, forbidden, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
+import { badUserInput, conflict, forbidden, lineText, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { Prisma, type Payment, type PrismaClient } from './generated/prisma/client.ts';
@@ -33,8 +33,9 @@ export interface CheckoutDeps {
 
 const checkoutInput = z.object({
   courseId: z.uuid('must be a course id (a UUID)'),
-  paymentMethod: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
-  idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters'),
+  // One line each, no control characters (packages/kit/src/validation.ts): both are stored and logged.
+  paymentMethod: lineText(100).min(1, 'must not be empty'),
+  idempotencyKey: lineText(255, { trim: false }).min(1, 'must not be empty'),
 });
 
 export async function checkout(deps: CheckoutDeps, viewer: Viewer, authorization: string | undefined, input: unknown): Promise<Payment> {

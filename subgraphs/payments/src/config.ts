@@ -1,6 +1,6 @@
 /** The payments service's configuration, read from the environment in one place. */
 import { randomBytes } from 'node:crypto';
-import { parseEnv, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
+import { generateServiceKeyPem, parseEnv, serviceConfig, serviceEnv, signingKeysEnv, type Env, type ServiceConfig } from '@campus/kit';
 import { z } from 'zod';
 
 const schema = z
@@ -9,6 +9,12 @@ const schema = z
     /** Base URLs of the services checkout asks for the price and the buyer (the stack sets them). */
     COURSES_URL: z.url().default('http://localhost:4002'),
     USERS_URL: z.url().default('http://localhost:4001'),
+    /**
+     * PKCS#8 PEM Ed25519 private keys payments signs its calls to courses and users with, as
+     * itself (docs/identity/service-identity.md); the first signs, all are published at
+     * /.well-known/service-jwks.json. Required in production; generated per process otherwise.
+     */
+    PAYMENTS_SIGNING_KEYS: signingKeysEnv().optional(),
     /** Only "sandbox" today: a built-in provider that needs no credentials. */
     PAYMENTS_PROVIDER: z.enum(['sandbox']).default('sandbox'),
     /**
@@ -38,11 +44,19 @@ const schema = z
     path: ['PAYMENTS_WEBHOOK_SECRET'],
     message: 'is required in production',
     when: () => true,
+  })
+  // Generated keys differ per instance: courses and users would know only the one they fetched.
+  .refine((e) => !(e.NODE_ENV === 'production' && !e.PAYMENTS_SIGNING_KEYS), {
+    path: ['PAYMENTS_SIGNING_KEYS'],
+    message: 'is required in production (PKCS#8 PEM of an Ed25519 key)',
+    when: () => true,
   });
 
 export interface PaymentsConfig extends ServiceConfig {
   coursesUrl: string;
   usersUrl: string;
+  /** PEM private keys payments signs its service calls with; the first signs (service-identity/keys.ts). */
+  signingKeys: string[];
   provider: 'sandbox';
   webhookSecret: string;
   webhookUrl: string | undefined;
@@ -58,6 +72,7 @@ export function loadConfig(env: Env): PaymentsConfig {
     ...serviceConfig('PAYMENTS', e),
     coursesUrl: e.COURSES_URL,
     usersUrl: e.USERS_URL,
+    signingKeys: e.PAYMENTS_SIGNING_KEYS ?? [generateServiceKeyPem()],
     provider: e.PAYMENTS_PROVIDER,
     webhookSecret: e.PAYMENTS_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('hex')}`,
     webhookUrl: e.PAYMENTS_WEBHOOK_URL,

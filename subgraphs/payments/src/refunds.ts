@@ -8,7 +8,7 @@
  * PENDING or SUCCEEDED) makes concurrent requests collide; the loser, like any repeat, gets the
  * payment back as it is. A refund the provider refused (FAILED) frees the lock for another try.
  */
-import { conflict, forbidden, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
+import { conflict, forbidden, longText, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
 import { z } from 'zod';
 import { Prisma, type Payment, type PrismaClient, type Refund } from './generated/prisma/client.ts';
 import type { LiveUpdates } from './live-updates.ts';
@@ -31,7 +31,7 @@ export interface RefundDeps {
 
 const refundInput = z.object({
   paymentId: z.uuid('must be a payment id (a UUID)'),
-  reason: z.string().trim().max(500, 'must be at most 500 characters').nullish(),
+  reason: longText(500).nullish(),
 });
 
 const DAY_MS = 86_400_000;

@@ -1,8 +1,20 @@
 /**
  * createServer(deps): the payments subgraph as an HTTP + graphql-ws handler, plus the provider's
- * webhook (POST /webhooks/payments), which answers the provider, not the router.
+ * webhook (POST /webhooks/payments), which answers the provider, not the router, and the public
+ * keys payments signs its own calls to courses and users with (GET /.well-known/service-jwks.json).
  */
-import { createSubgraphServer, remoteTokenVerifier, type Logger, type PubSub, type SubgraphServer, type TokenVerifier } from '@campus/kit';
+import {
+  createSubgraphServer,
+  remoteTokenVerifier,
+  JWKS_CACHE_MAX_AGE_MS,
+  SERVICE_JWKS_PATH,
+  type Logger,
+  type PubSub,
+  type RequestSigner,
+  type SessionRevocations,
+  type SubgraphServer,
+  type TokenVerifier,
+} from '@campus/kit';
 import type { PaymentsConfig } from './config.ts';
 import { contextFactory, type PaymentsDomain } from './context.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
@@ -16,26 +28,41 @@ export interface PaymentsServerDeps {
   pubsub: PubSub;
   domain: PaymentsDomain;
   inbox: Inbox;
+  /** Payments' own identity; its public keys are served here. */
+  signer: RequestSigner;
   logger: Logger;
-  /** Defaults to the users service's JWKS at USERS_URL. */
+  /** Ended sessions, checked on every token verification (docs/identity/sessions.md). */
+  revocations: SessionRevocations;
+  /** Defaults to the users service's JWKS at USERS_URL, with `revocations`. */
   verifyToken?: TokenVerifier;
 }
 
-export function createServer({ config, prisma, pubsub, domain, inbox, logger, verifyToken }: PaymentsServerDeps): SubgraphServer {
+export function createServer({ config, prisma, pubsub, domain, inbox, signer, logger, revocations, verifyToken }: PaymentsServerDeps): SubgraphServer {
   return createSubgraphServer({
     name: 'payments',
     schema: createSchema(),
     logger,
     production: config.production,
-    routerSigningSecret: config.routerSigningSecret,
+    identity: { routerJwks: config.routerJwks, redisUrl: config.redisUrl },
     createContext: contextFactory({
       prisma,
       pubsub,
       domain,
-      verifyToken: verifyToken ?? remoteTokenVerifier(new URL('/.well-known/jwks.json', config.usersUrl).toString()),
+      verifyToken:
+        verifyToken ??
+        remoteTokenVerifier(new URL('/.well-known/jwks.json', config.usersUrl).toString(), {
+          revocations,
+          maxLifetimeSeconds: config.sessions.maxLifetimeSeconds,
+        }),
       logger,
     }),
-    routes: (app) => mountWebhookRoute(app, { secret: config.webhookSecret, inbox, logger }),
+    routes: (app) => {
+      mountWebhookRoute(app, { secret: config.webhookSecret, inbox, logger });
+      // Public by design: courses and users verify payments' calls with these; public keys only.
+      app.get(SERVICE_JWKS_PATH, (_req, res) => {
+        res.set('Cache-Control', `public, max-age=${JWKS_CACHE_MAX_AGE_MS / 1000}`).json(signer.jwks);
+      });
+    },
     healthCheck: async () => {
       await prisma.$queryRaw`SELECT 1`;
     },

@@ -4,7 +4,18 @@
  * stack (all services in one), which hands in the shared pub/sub and event bus.
  */
 import type { AddressInfo } from 'node:net';
-import { createLogger, createOutboxRelay, openServiceDatabase, type EventBus, type Logger, type PubSub, type SubgraphServer } from '@campus/kit';
+import {
+  createLogger,
+  createOutboxRelay,
+  createRequestSigner,
+  createSessionRevocations,
+  openServiceDatabase,
+  type EventBus,
+  type Logger,
+  type PubSub,
+  type SessionRevocations,
+  type SubgraphServer,
+} from '@campus/kit';
 import type { PaymentsConfig } from './config.ts';
 import type { PaymentsDomain } from './context.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
@@ -24,6 +35,11 @@ export const MIGRATIONS_DIR = new URL('../../../prisma/payments/migrations', imp
 export interface PaymentsInfra {
   pubsub: PubSub;
   bus: EventBus;
+  /**
+   * Ended sessions, as the users service records them. The embedded stack passes the one store it
+   * shares; absent, the service opens its own from config.sessions (Redis or in memory).
+   */
+  revocations?: SessionRevocations;
 }
 
 export interface PaymentsService {
@@ -72,14 +88,17 @@ export async function createPaymentsService(
     delayMs: config.sandboxDelayMs,
   });
 
-  const call = (baseUrl: string, service: string) =>
-    subgraphClient({ baseUrl, service, routerSigningSecret: config.routerSigningSecret, logger });
+  // Payments' own identity: courses and users know its calls from the router's and allow them less.
+  const signer = createRequestSigner('payments', config.signingKeys);
+  const call = (baseUrl: string, service: string) => subgraphClient({ baseUrl, service, signer, logger });
   const courses = coursesClient(call(config.coursesUrl, 'courses'));
   const domain: PaymentsDomain = {
     checkout: { prisma, provider, courses, users: usersClient(call(config.usersUrl, 'users')), live, logger },
     refunds: { prisma, provider, courses, live, logger, policy: config.refundPolicy },
   };
-  server = createServer({ config, prisma, pubsub: infra.pubsub, domain, inbox, logger });
+  const ownRevocations = infra.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
+  const revocations = infra.revocations ?? ownRevocations!;
+  server = createServer({ config, prisma, pubsub: infra.pubsub, domain, inbox, signer, logger, revocations });
   await server.start();
   inbox.start();
   if (config.outboxRelay) relay.start();
@@ -94,6 +113,7 @@ export async function createPaymentsService(
       await inbox.stop();
       await relay.stop();
       await server.stop();
+      await ownRevocations?.close();
       await prisma.$disconnect();
       await db.close();
     },

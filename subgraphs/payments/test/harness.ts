@@ -56,7 +56,6 @@ export async function startPayments(options: { env?: Env; database?: TestDatabas
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    ROUTER_SIGNING_SECRET: `test-secret-${'x'.repeat(32)}`,
     PAYMENTS_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     PAYMENTS_POLL_INTERVAL_MS: '50',
     ...database.env,

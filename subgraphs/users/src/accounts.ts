@@ -1,21 +1,26 @@
 /**
- * Account rules: sign-up, login, password and role changes. Resolvers call these; these call the
- * database, the password hasher, the throttle and the session issuer.
+ * Account rules: sign-up, login, profile and password changes. Resolvers call these; these call the
+ * database, the password hasher, the throttle and the session issuer. Role changes and other
+ * privileged operations are in authority.ts.
  */
-import { badUserInput, conflict, forbidden, notFound, parseInput, unauthenticated, type Role } from '@campus/kit';
+import { badUserInput, conflict, displayText, forbidden, notFound, parseInput, unauthenticated, type SessionRevocations } from '@campus/kit';
 import { z } from 'zod';
 import { Prisma, type PrismaClient, type User } from './generated/prisma/client.ts';
-import { accountKey, assertNotThrottled, clearAccount, ipKey, recordFailure, type ThrottleSettings } from './login-throttle.ts';
-import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import { reserveLoginAttempt, type ThrottleSettings } from './login-throttle.ts';
+import { decoyHash, hashPassword, type PasswordVerifier } from './passwords.ts';
 import type { SessionEvents } from './session-events.ts';
-import { revokeUserSessions, startSession, type IssuedSession, type SessionSettings } from './sessions.ts';
+import { endSessions, startSession, type IssuedSession, type SessionSettings } from './sessions.ts';
 
 export interface AccountDeps {
   prisma: PrismaClient;
   sessions: SessionSettings;
   throttle: ThrottleSettings;
+  /** Every password check goes through it, counted (passwords.ts). */
+  passwords: PasswordVerifier;
   /** Tells the user's open clients when their sessions end (Subscription.mySessionEvents). */
   events: SessionEvents;
+  /** Where ended sessions are recorded for every token verifier (packages/kit/src/session-revocation.ts). */
+  revocations: SessionRevocations;
 }
 
 /** Emails are compared and stored lower-cased, which makes uniqueness case-insensitive. */
@@ -23,7 +28,7 @@ export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 const email = z.string().trim().toLowerCase().pipe(z.email('must be a valid email address').max(254));
 const password = z.string().min(8, 'must be at least 8 characters').max(512, 'must be at most 512 characters');
-const name = z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters');
+const name = displayText(100);
 
 const signUpInput = z.object({ email, password, name });
 
@@ -41,24 +46,23 @@ export async function signUp(deps: AccountDeps, input: unknown): Promise<IssuedS
   }
 }
 
-const logInInput = z.object({ email: z.string(), password: z.string() });
+// Bounded like sign-up's email: the throttle stores a counter per email tried, whether or not it has an account.
+const logInInput = z.object({ email: z.string().max(254, 'must be at most 254 characters'), password: z.string() });
 
 export async function logIn(deps: AccountDeps, input: unknown, clientIp: string | undefined): Promise<IssuedSession> {
   const data = parseInput(logInInput, input);
   const emailKey = normalizeEmail(data.email);
-  const keys = [accountKey(emailKey), ...(clientIp ? [ipKey(clientIp)] : [])];
-  await assertNotThrottled(deps.prisma, keys);
+  // Counted before the password is checked, so parallel guesses cannot outrun the count (login-throttle.ts).
+  const attempt = await reserveLoginAttempt(deps.prisma, deps.throttle, emailKey, clientIp);
 
   const user = await deps.prisma.user.findUnique({ where: { email: emailKey } });
-  const valid = user ? await verifyPassword(user.passwordHash, data.password) : await verifyPassword(await decoyHash(), data.password);
+  const valid = await deps.passwords.verify(user ? user.passwordHash : await decoyHash(), data.password);
   if (!user || !valid) {
-    await recordFailure(deps.prisma, accountKey(emailKey), deps.throttle.maxFailures, deps.throttle);
-    if (clientIp) await recordFailure(deps.prisma, ipKey(clientIp), deps.throttle.maxFailuresPerIp, deps.throttle);
-    // Same message whether the email exists or not: no account enumeration.
+    // The reservation stays: it is the failure. Same message whether the email exists or not: no account enumeration.
     throw unauthenticated('Wrong email or password.');
   }
+  await attempt.giveBack();
   if (user.status !== 'ACTIVE') throw forbidden('This account is suspended. Contact support.');
-  await clearAccount(deps.prisma, emailKey);
   return startSession(deps.prisma, deps.sessions, user);
 }
 
@@ -66,7 +70,13 @@ const updateProfileInput = z.object({ name: name.nullish() });
 
 export async function updateProfile(deps: AccountDeps, userId: string, input: unknown): Promise<User> {
   const data = parseInput(updateProfileInput, input);
-  return deps.prisma.user.update({ where: { id: userId }, data: { ...(data.name ? { name: data.name } : {}) } });
+  const changes = data.name ? { name: data.name } : {};
+  // An account deleted since its token was issued is NOT_FOUND, not a failed update.
+  const [user] = Object.keys(changes).length
+    ? await deps.prisma.user.updateManyAndReturn({ where: { id: userId }, data: changes })
+    : [await deps.prisma.user.findUnique({ where: { id: userId } })];
+  if (!user) throw notFound('User', userId);
+  return user;
 }
 
 const changePasswordInput = z.object({ currentPassword: z.string(), newPassword: password });
@@ -76,32 +86,13 @@ export async function changePassword(deps: AccountDeps, viewer: { id: string; se
   const data = parseInput(changePasswordInput, input);
   const user = await deps.prisma.user.findUnique({ where: { id: viewer.id } });
   if (!user) throw notFound('User', viewer.id);
-  if (!(await verifyPassword(user.passwordHash, data.currentPassword))) {
+  if (!(await deps.passwords.verify(user.passwordHash, data.currentPassword))) {
     throw badUserInput('input.currentPassword', 'input.currentPassword: does not match your current password.');
   }
   const updated = await deps.prisma.user.update({
     where: { id: user.id },
     data: { passwordHash: await hashPassword(data.newPassword) },
   });
-  await revokeUserSessions(deps.prisma, user.id, 'password changed', viewer.sessionId);
-  await deps.events.publish({ userId: user.id, reason: 'PASSWORD_CHANGED', keptSessionId: viewer.sessionId });
+  await endSessions(deps, { userId: user.id, keepSessionId: viewer.sessionId }, 'PASSWORD_CHANGED');
   return updated;
-}
-
-const setRoleInput = z.object({ userId: z.uuid('must be a user id'), role: z.enum(['STUDENT', 'INSTRUCTOR', 'ADMIN']) });
-
-/** Changes a role and ends the user's sessions: their next token must carry the new role. */
-export async function setUserRole(deps: AccountDeps, actorId: string, input: unknown): Promise<User> {
-  const data = parseInput(setRoleInput, input);
-  if (data.userId === actorId && data.role !== 'ADMIN') {
-    throw badUserInput('input.role', 'input.role: admins cannot remove their own admin role; ask another admin.');
-  }
-  const existing = await deps.prisma.user.findUnique({ where: { id: data.userId } });
-  if (!existing) throw notFound('User', data.userId);
-  const user = await deps.prisma.user.update({ where: { id: data.userId }, data: { role: data.role as Role } });
-  if (existing.role !== user.role) {
-    await revokeUserSessions(deps.prisma, user.id, 'role changed');
-    await deps.events.publish({ userId: user.id, reason: 'ROLE_CHANGED', role: user.role });
-  }
-  return user;
 }

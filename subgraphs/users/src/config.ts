@@ -1,11 +1,13 @@
 /** The users service's configuration, read from the environment in one place. */
-import { ConfigError, parseEnv, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
+import { ConfigError, jwksSourceEnv, parseEnv, SERVICE_JWKS_PATH, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
 import { z } from 'zod';
 
 const schema = z.object({
   ...serviceEnv('USERS', 4001),
   /** PKCS#8 PEM of the Ed25519 key that signs access tokens. Required with a database URL. */
   USERS_JWT_PRIVATE_KEY: z.string().optional(),
+  /** The payments service's public keys (it reads buyers' names for receipts): its JWKS URL or the JWKS itself. */
+  PAYMENTS_JWKS: jwksSourceEnv(`http://localhost:4003${SERVICE_JWKS_PATH}`),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   /** Failed logins allowed per account (and, multiplied by 4, per client address) in the window. */
@@ -16,6 +18,7 @@ const schema = z.object({
 
 export interface UsersConfig extends ServiceConfig {
   jwtPrivateKeyPem: string | undefined;
+  paymentsJwks: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
   throttle: { maxFailures: number; maxFailuresPerIp: number; windowSeconds: number; lockoutSeconds: number };
@@ -27,9 +30,14 @@ export function loadConfig(env: Env): UsersConfig {
     // Generated keys differ per instance and restart: every other instance would reject the tokens.
     throw new ConfigError(['USERS_JWT_PRIVATE_KEY: required in production (PKCS#8 PEM of an Ed25519 key)']);
   }
+  if (e.ACCESS_TOKEN_TTL_SECONDS > e.ACCESS_TOKEN_MAX_LIFETIME_SECONDS) {
+    // Every verifier would refuse the tokens this service issues.
+    throw new ConfigError([`ACCESS_TOKEN_TTL_SECONDS: must not exceed ACCESS_TOKEN_MAX_LIFETIME_SECONDS (${e.ACCESS_TOKEN_MAX_LIFETIME_SECONDS})`]);
+  }
   return {
     ...serviceConfig('USERS', e),
     jwtPrivateKeyPem: e.USERS_JWT_PRIVATE_KEY,
+    paymentsJwks: e.PAYMENTS_JWKS,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     throttle: {

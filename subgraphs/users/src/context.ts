@@ -1,10 +1,12 @@
 /** The per-request context of the users service: who is asking, and fresh loaders. */
-import { viewerFromAuthorization, type Logger, type PubSub, type RequestInfo, type TokenVerifier, type Viewer } from '@campus/kit';
+import { asUnauthorizedResponse, viewerFromAuthorization, type Logger, type PubSub, type RequestInfo, type TokenVerifier, type Viewer } from '@campus/kit';
 import type { AccountDeps } from './accounts.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
+import { currentViewer } from './sessions.ts';
 
 export interface Context {
+  /** From a verified token whose session is live, with the role the account has now (sessions.ts currentViewer). */
   viewer: Viewer | null;
   /** Set by signUp/logIn/refreshSession: the account the request just signed in. */
   signedInAs?: string;
@@ -26,14 +28,29 @@ export interface ContextDeps {
 }
 
 export function contextFactory(deps: ContextDeps) {
-  return async (info: RequestInfo): Promise<Context> => ({
-    viewer: await viewerFromAuthorization(deps.verifyToken, info.authorization),
-    requestId: info.requestId,
-    clientIp: info.clientIp,
-    logger: deps.logger.child({ requestId: info.requestId }),
-    prisma: deps.accounts.prisma,
-    loaders: createLoaders(deps.accounts.prisma),
-    accounts: deps.accounts,
-    pubsub: deps.pubsub,
-  });
+  return async (info: RequestInfo): Promise<Context> => {
+    const claimed = await viewerFromAuthorization(deps.verifyToken, info.authorization);
+    const loaders = createLoaders(deps.accounts.prisma);
+    let viewer: Viewer | null = null;
+    if (claimed) {
+      // This service is the source of sessions and roles: the token's claims are checked against them.
+      try {
+        const current = await currentViewer(deps.accounts.prisma, claimed);
+        viewer = current.viewer;
+        loaders.userById.prime(current.user.id, current.user);
+      } catch (e) {
+        throw asUnauthorizedResponse(e);
+      }
+    }
+    return {
+      viewer,
+      requestId: info.requestId,
+      clientIp: info.clientIp,
+      logger: deps.logger.child({ requestId: info.requestId }),
+      prisma: deps.accounts.prisma,
+      loaders,
+      accounts: deps.accounts,
+      pubsub: deps.pubsub,
+    };
+  };
 }

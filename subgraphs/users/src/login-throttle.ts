@@ -1,10 +1,27 @@
 /**
- * Login throttling per account and per client address (DOMAIN.md U4; Open edX locks an account
+ * Login throttling per account and per client address (Open edX, for comparison, locks an account
  * after 6 failures for 30 minutes). Counters live in the database so every instance of the service
- * sees the same ones, and each failure is one atomic upsert so concurrent guesses cannot slip past.
+ * sees the same ones.
+ *
+ * An attempt is reserved before its password is checked, and Argon2 runs only once both of its
+ * reservations (the client address's, then the account's) are held. Reserving is one atomic
+ * upsert per key that counts the attempt only while the key is unlocked and under its limit, and
+ * locks the key as the count reaches the limit. However many attempts arrive at once, PostgreSQL
+ * serialises them on the key's row, so at most `limit` passwords are checked per key and window.
+ * Counting after the check instead (as this service once did) let 60 parallel guesses have 16
+ * passwords checked before the first failure was recorded.
+ *
+ * A failed attempt keeps its reservation: it is the failure. A successful one gives it back, and so
+ * does an attempt refused by its other key (no password was checked). Giving back forgives only
+ * that attempt, not the window's other failures: those may be someone else's guesses still running.
+ * A lockout that has ended starts a fresh window.
+ *
+ * The address is the one the router trusts (TRUST_PROXY, router/src/edge/trust-proxy.ts), bucketed
+ * like the router's own rate limits (packages/kit/src/client-address.ts).
  */
 import { rateLimited } from '@campus/kit';
-import type { PrismaClient } from './generated/prisma/client.ts';
+import { addressKey } from '@campus/kit/client-address';
+import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
 
 export interface ThrottleSettings {
   maxFailures: number;
@@ -14,38 +31,85 @@ export interface ThrottleSettings {
 }
 
 export const accountKey = (email: string) => `account:${email}`;
-export const ipKey = (ip: string) => `ip:${ip}`;
+export const ipKey = (ip: string) => `ip:${addressKey(ip)}`;
 
-/** Throws RATE_LIMITED, saying when to retry, if any of the keys is locked out. */
-export async function assertNotThrottled(prisma: PrismaClient, keys: string[]): Promise<void> {
-  const now = new Date();
-  const locked = await prisma.loginThrottle.findMany({ where: { key: { in: keys }, lockedUntil: { gt: now } } });
-  if (locked.length === 0) return;
-  const until = Math.max(...locked.map((l) => l.lockedUntil!.getTime()));
-  const seconds = Math.ceil((until - now.getTime()) / 1000);
-  throw rateLimited(
-    seconds,
-    `Too many failed login attempts. Try again in ${seconds} seconds (after ${new Date(until).toISOString()}).`,
-  );
+interface Counter {
+  key: string;
+  limit: number;
 }
 
-export async function recordFailure(prisma: PrismaClient, key: string, max: number, settings: ThrottleSettings) {
-  await prisma.$executeRaw`
-    INSERT INTO "LoginThrottle" ("key", "failures", "windowStart", "lockedUntil", "updatedAt")
-    VALUES (${key}, 1, now(), CASE WHEN 1 >= ${max} THEN now() + make_interval(secs => ${settings.lockoutSeconds}) END, now())
+/** What a reserved attempt holds; give it back when the password was right. */
+export interface LoginAttempt {
+  giveBack(): Promise<void>;
+}
+
+/**
+ * Reserves one attempt on the client address's counter and then on the account's, or throws
+ * RATE_LIMITED, saying when to retry, without checking anything. Address first: an address that
+ * is locked out never touches the account's counter, not even for a moment.
+ */
+export async function reserveLoginAttempt(
+  prisma: PrismaClient,
+  settings: ThrottleSettings,
+  email: string,
+  clientIp: string | undefined,
+): Promise<LoginAttempt> {
+  const counters: Counter[] = [
+    ...(clientIp ? [{ key: ipKey(clientIp), limit: settings.maxFailuresPerIp }] : []),
+    { key: accountKey(email), limit: settings.maxFailures },
+  ];
+  const held: Counter[] = [];
+  for (const counter of counters) {
+    if (!(await reserve(prisma, counter, settings))) {
+      await giveBack(prisma, held);
+      throw await refusal(prisma, counter.key);
+    }
+    held.push(counter);
+  }
+  return { giveBack: () => giveBack(prisma, held) };
+}
+
+/**
+ * One statement: counts the attempt unless the key is locked or at its limit, starting a fresh
+ * window when the last one (or its lockout) is over, and locks the key when this attempt reaches
+ * the limit. True when the attempt was counted.
+ */
+async function reserve(prisma: PrismaClient, { key, limit }: Counter, settings: ThrottleSettings): Promise<boolean> {
+  const lockout = Prisma.sql`now() + make_interval(secs => ${settings.lockoutSeconds})`;
+  const fresh = Prisma.sql`(COALESCE(t."lockedUntil" <= now(), false) OR t."windowStart" <= now() - make_interval(secs => ${settings.windowSeconds}))`;
+  const next = Prisma.sql`(CASE WHEN ${fresh} THEN 1 ELSE t."failures" + 1 END)`;
+  const rows = await prisma.$queryRaw<{ failures: number }[]>`
+    INSERT INTO "LoginThrottle" AS t ("key", "failures", "windowStart", "lockedUntil", "updatedAt")
+    VALUES (${key}, 1, now(), CASE WHEN 1 >= ${limit} THEN ${lockout} END, now())
     ON CONFLICT ("key") DO UPDATE SET
-      "failures" = CASE WHEN "LoginThrottle"."windowStart" < now() - make_interval(secs => ${settings.windowSeconds})
-                        THEN 1 ELSE "LoginThrottle"."failures" + 1 END,
-      "windowStart" = CASE WHEN "LoginThrottle"."windowStart" < now() - make_interval(secs => ${settings.windowSeconds})
-                           THEN now() ELSE "LoginThrottle"."windowStart" END,
-      "lockedUntil" = CASE WHEN (CASE WHEN "LoginThrottle"."windowStart" < now() - make_interval(secs => ${settings.windowSeconds})
-                                      THEN 1 ELSE "LoginThrottle"."failures" + 1 END) >= ${max}
-                           THEN now() + make_interval(secs => ${settings.lockoutSeconds})
-                           ELSE "LoginThrottle"."lockedUntil" END,
-      "updatedAt" = now()`;
+      "failures" = ${next},
+      "windowStart" = CASE WHEN ${fresh} THEN now() ELSE t."windowStart" END,
+      "lockedUntil" = CASE WHEN ${next} >= ${limit} THEN ${lockout} END,
+      "updatedAt" = now()
+    WHERE NOT COALESCE(t."lockedUntil" > now(), false) AND (${fresh} OR t."failures" < ${limit})
+    RETURNING t."failures"`;
+  return rows.length === 1;
 }
 
-/** A successful login clears the account's counter (not the address's: one good password must not unlock guessing). */
-export async function clearAccount(prisma: PrismaClient, email: string) {
-  await prisma.loginThrottle.deleteMany({ where: { key: accountKey(email) } });
+/** Uncounts one attempt per key, lifting the lock it may have set (the count is under the limit again). */
+async function giveBack(prisma: PrismaClient, counters: Counter[]): Promise<void> {
+  for (const { key, limit } of counters) {
+    await prisma.$executeRaw`
+      UPDATE "LoginThrottle" SET
+        "failures" = GREATEST("failures" - 1, 0),
+        "lockedUntil" = CASE WHEN "failures" - 1 < ${limit} THEN NULL ELSE "lockedUntil" END,
+        "updatedAt" = now()
+      WHERE "key" = ${key}`;
+  }
+}
+
+/** RATE_LIMITED with the wait until the key's lockout ends, in whole seconds (at least 1), by the database's clock. */
+async function refusal(prisma: PrismaClient, key: string) {
+  const [row] = await prisma.$queryRaw<{ seconds: number | null; until: Date | null }[]>`
+    SELECT CEIL(EXTRACT(EPOCH FROM ("lockedUntil" - now())))::int AS "seconds", "lockedUntil" AS "until"
+      FROM "LoginThrottle" WHERE "key" = ${key}`;
+  // No lock to wait for: an attempt in flight holds the last of the budget and may give it back.
+  const seconds = Math.max(1, row?.seconds ?? 1);
+  const until = row?.until ?? new Date(Date.now() + seconds * 1000);
+  return rateLimited(seconds, `Too many failed login attempts. Try again in ${seconds} seconds (after ${until.toISOString()}).`);
 }

@@ -23,3 +23,25 @@ export async function verifyPassword(passwordHash: string, password: string): Pr
  */
 let decoy: Promise<string> | undefined;
 export const decoyHash = () => (decoy ??= hashPassword(`decoy-${Math.random()}`));
+
+/**
+ * The password checks of one service instance, counted: the count is how tests show that login
+ * throttling bounds Argon2 work however many attempts arrive at once
+ * (subgraphs/users/test/login-throttle.e2e.test.ts), and what an operator would export as a metric.
+ */
+export interface PasswordVerifier {
+  verify(passwordHash: string, password: string): Promise<boolean>;
+  /** How many passwords this instance has checked (against a real or the decoy hash). */
+  verifications(): number;
+}
+
+export function createPasswordVerifier(): PasswordVerifier {
+  let count = 0;
+  return {
+    verify(passwordHash, password) {
+      count += 1;
+      return verifyPassword(passwordHash, password);
+    },
+    verifications: () => count,
+  };
+}

@@ -1,5 +1,8 @@
 /**
  * Who may read and do what in the users subgraph. Fail closed: a field without a rule is denied.
+ * The viewer's role here is the account's role now, read from the database with the session on
+ * every request (context.ts), not the token's claim: `isAdmin` is fresh authority. authority.ts
+ * checks it once more where it writes.
  */
 import { allow, applyShield, federationRules, forbidden, isAdmin, isAuthenticated, rule } from '@campus/kit';
 import type { GraphQLSchema } from 'graphql';
@@ -27,6 +30,7 @@ export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
       updateProfile: isAuthenticated,
       changePassword: isAuthenticated,
       setUserRole: isAdmin,
+      revokeSessions: isAdmin,
     },
     Subscription: { mySessionEvents: isAuthenticated },
     SessionEvent: allow,
@@ -40,5 +44,6 @@ export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
     UpdateProfilePayload: allow,
     ChangePasswordPayload: allow,
     SetUserRolePayload: allow,
+    RevokeSessionsPayload: allow,
   });
 }

@@ -2,9 +2,21 @@
  * Assembles the users service from its config: database (migrated), Prisma client, signing keys,
  * server. Used by index.ts (its own process) and by the embedded stack (all services in one).
  */
-import { createLogger, createPubSub, createStatementTap, openServiceDatabase, type Logger, type PubSub, type StatementTap, type SubgraphServer } from '@campus/kit';
+import {
+  createLogger,
+  createPubSub,
+  createSessionRevocations,
+  createStatementTap,
+  openServiceDatabase,
+  type Logger,
+  type PubSub,
+  type SessionRevocations,
+  type StatementTap,
+  type SubgraphServer,
+} from '@campus/kit';
 import type { UsersConfig } from './config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
+import { createPasswordVerifier } from './passwords.ts';
 import { createServer } from './server.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
@@ -15,6 +27,8 @@ export interface UsersService {
   prisma: PrismaClient;
   /** Every SQL statement the service sends its database (tests count them). */
   onStatement: StatementTap['onStatement'];
+  /** How many passwords this instance has checked with Argon2 (tests show throttling bounds it). */
+  passwordVerifications(): number;
   close(): Promise<void>;
 }
 
@@ -24,6 +38,11 @@ export interface UsersServiceDeps {
    * share; absent, the service opens its own from REDIS_URL (or in memory) and closes it on close.
    */
   pubsub?: PubSub;
+  /**
+   * Where ended sessions are recorded. The embedded stack passes the one its router and every
+   * service check; absent, the service opens its own from config.sessions (Redis or in memory).
+   */
+  revocations?: SessionRevocations;
 }
 
 export async function createUsersService(
@@ -38,15 +57,20 @@ export async function createUsersService(
   const keys = await loadSigningKeys({ pem: config.jwtPrivateKeyPem, dataDir: config.dataDir });
   const ownPubSub = deps.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
   const pubsub = deps.pubsub ?? ownPubSub!;
-  const server = createServer({ config, prisma, keys, logger, pubsub });
+  const passwords = createPasswordVerifier();
+  const ownRevocations = deps.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
+  const revocations = deps.revocations ?? ownRevocations!;
+  const server = createServer({ config, prisma, keys, logger, pubsub, passwords, revocations });
   await server.start();
   return {
     server,
     prisma,
     onStatement: statements.onStatement,
+    passwordVerifications: passwords.verifications,
     async close() {
       await server.stop();
       await ownPubSub?.close();
+      await ownRevocations?.close();
       await prisma.$disconnect();
       await db.close();
     },

@@ -7,9 +7,10 @@
  * nothing but the early warning: its next refresh fails anyway).
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger, PubSub, Role } from '@campus/kit';
+import type { Logger, PubSub, Role, SessionEndReason } from '@campus/kit';
 
-export type SessionEventReason = 'ROLE_CHANGED' | 'PASSWORD_CHANGED' | 'REFRESH_TOKEN_REUSED' | 'LOGGED_OUT';
+/** The reasons a session ends are the kit's (packages/kit/src/session-revocation.ts): verifiers name them too. */
+export type SessionEventReason = SessionEndReason;
 
 /** What travels on the topic (JSON). */
 export interface SessionEventMessage {

@@ -3,11 +3,26 @@
  * section 5). A refresh token is an opaque random string; only its SHA-256 is stored. Every use
  * rotates it. Presenting a token that was already rotated means it leaked (or a client raced
  * itself), so the whole family — the login session — is revoked, following RFC 9700 §4.14.2.
+ *
+ * The family's id is the access token's `sid`. Ending a session (endSessions) marks the family
+ * revoked here, records its id in the revocation store every token verifier asks
+ * (packages/kit/src/session-revocation.ts), then tells the user's open clients why
+ * (session-events.ts); docs/identity/sessions.md has the whole picture.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, forbidden, unauthenticated, type Role } from '@campus/kit';
+import {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  forbidden,
+  sessionEnded,
+  unauthenticated,
+  type Role,
+  type SessionEndReason,
+  type SessionRevocations,
+  type Viewer,
+} from '@campus/kit';
 import { SignJWT } from 'jose';
-import type { PrismaClient, User } from './generated/prisma/client.ts';
+import type { Prisma, PrismaClient, User } from './generated/prisma/client.ts';
 import type { SessionEvents } from './session-events.ts';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.ts';
 
@@ -47,24 +62,39 @@ const refreshExpiry = (settings: SessionSettings) => new Date(Date.now() + setti
 /** Starts a new session (a new refresh-token family) for a user who just proved who they are. */
 export async function startSession(prisma: PrismaClient, settings: SessionSettings, user: User): Promise<IssuedSession> {
   const refreshToken = newRefreshToken();
-  const family = await prisma.sessionFamily.create({
-    data: {
-      userId: user.id,
-      tokens: { create: { tokenHash: sha256(refreshToken), expiresAt: refreshExpiry(settings) } },
-    },
+  // The role the token carries is read under a share lock on the user's row, in the transaction
+  // that creates the family: a role change (setUserRole locks the row for update) either sees this
+  // family and ends it, or runs first and this token carries the new role. Read before, outside,
+  // a login racing a demotion could mint a token with the old role that nothing revokes.
+  const { family, current } = await prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<{ role: Role }[]>`SELECT "role" FROM "User" WHERE "id" = ${user.id}::uuid FOR SHARE`;
+    if (!row) throw unauthenticated('This account no longer exists.');
+    const created = await tx.sessionFamily.create({
+      data: {
+        userId: user.id,
+        tokens: { create: { tokenHash: sha256(refreshToken), expiresAt: refreshExpiry(settings) } },
+      },
+    });
+    return { family: created, current: { ...user, role: row.role } };
   });
-  return { ...(await issueAccessToken(settings, user, family.id)), refreshToken, user };
+  return { ...(await issueAccessToken(settings, current, family.id)), refreshToken, user: current };
 }
 
 const INVALID = 'This refresh token is not valid. Log in again.';
 
+/** What ending sessions touches: the families, the revocation store, the users' open clients. */
+export interface SessionEnding {
+  prisma: PrismaClient;
+  revocations: SessionRevocations;
+  events: SessionEvents;
+}
+
 /** Exchanges a refresh token for a new session pair; detects reuse and revokes the family. */
 export async function rotateSession(
-  prisma: PrismaClient,
-  settings: SessionSettings,
-  events: SessionEvents,
+  deps: SessionEnding & { sessions: SessionSettings },
   refreshToken: string,
 ): Promise<IssuedSession> {
+  const { prisma, sessions: settings } = deps;
   const stored = await prisma.refreshToken.findUnique({
     where: { tokenHash: sha256(refreshToken) },
     include: { family: { include: { user: true } } },
@@ -89,43 +119,86 @@ export async function rotateSession(
     return true;
   });
   if (!rotated) {
-    if (await revokeFamily(prisma, family.id, 'refresh token reuse')) {
-      await events.publish({ userId: family.userId, reason: 'REFRESH_TOKEN_REUSED', endedSessionId: family.id });
-    }
+    await endSessions(deps, { userId: family.userId, sessionId: family.id }, 'REFRESH_TOKEN_REUSED');
     throw unauthenticated('This refresh token was already used, so the session has been ended for safety. Log in again.');
   }
   return { ...(await issueAccessToken(settings, family.user, family.id)), refreshToken: next, user: family.user };
 }
 
-export async function revokeFamily(prisma: PrismaClient, familyId: string, reason: string): Promise<boolean> {
-  const { count } = await prisma.sessionFamily.updateMany({
-    where: { id: familyId, revokedAt: null },
-    data: { revokedAt: new Date(), revokedReason: reason },
-  });
-  return count > 0;
+/** Which of a user's sessions to end: one (`sessionId`), or all but `keepSessionId`, or all. */
+export interface SessionScope {
+  userId: string;
+  sessionId?: string;
+  keepSessionId?: string;
 }
 
-/** Ends every session of a user, optionally keeping one (the one that asked). */
-export async function revokeUserSessions(prisma: PrismaClient, userId: string, reason: string, keep?: string) {
-  await prisma.sessionFamily.updateMany({
-    where: { userId, revokedAt: null, ...(keep ? { id: { not: keep } } : {}) },
+/**
+ * Marks the scope's live families revoked and returns their ids, atomically (the ids are what the
+ * UPDATE changed, so a family is ended, and announced, once). `db` may be a transaction.
+ */
+export async function revokeFamilies(db: Prisma.TransactionClient, scope: SessionScope, reason: SessionEndReason): Promise<string[]> {
+  const ended = await db.sessionFamily.updateManyAndReturn({
+    where: {
+      userId: scope.userId,
+      revokedAt: null,
+      ...(scope.sessionId ? { id: scope.sessionId } : scope.keepSessionId ? { id: { not: scope.keepSessionId } } : {}),
+    },
     data: { revokedAt: new Date(), revokedReason: reason },
+    select: { id: true },
+  });
+  return ended.map((f) => f.id);
+}
+
+/**
+ * Ends sessions, in the order that keeps the promise of docs/identity/sessions.md: families revoked
+ * (no refresh), then the store (every verifier refuses their access tokens from now on), then the
+ * event (open clients learn why; the router closes their sockets once it is delivered). Returns
+ * how many sessions ended; none ended means no event.
+ */
+export async function endSessions(deps: SessionEnding, scope: SessionScope, reason: SessionEndReason): Promise<number> {
+  const ended = await revokeFamilies(deps.prisma, scope, reason);
+  await deps.revocations.revoke(ended, reason);
+  await publishEnded(deps.events, scope, reason, ended);
+  return ended.length;
+}
+
+/** Tells the user's open clients that these sessions (of `scope`) ended; nothing when none did. */
+export async function publishEnded(events: SessionEvents, scope: SessionScope, reason: SessionEndReason, ended: string[], role?: Role) {
+  if (!ended.length) return;
+  await events.publish({
+    userId: scope.userId,
+    reason,
+    ...(scope.sessionId ? { endedSessionId: scope.sessionId } : {}),
+    ...(scope.keepSessionId ? { keptSessionId: scope.keepSessionId } : {}),
+    ...(role ? { role } : {}),
   });
 }
 
 /** logOut: ends the session the refresh token belongs to. Unknown tokens end nothing. */
-export async function endSession(
-  prisma: PrismaClient,
-  events: SessionEvents,
-  refreshToken: string,
-  userId?: string,
-): Promise<boolean> {
-  const stored = await prisma.refreshToken.findUnique({
+export async function endSession(deps: SessionEnding, refreshToken: string, userId?: string): Promise<boolean> {
+  const stored = await deps.prisma.refreshToken.findUnique({
     where: { tokenHash: sha256(refreshToken) },
     include: { family: true },
   });
   if (!stored || (userId && stored.family.userId !== userId)) return false;
-  const ended = await revokeFamily(prisma, stored.familyId, 'logout');
-  if (ended) await events.publish({ userId: stored.family.userId, reason: 'LOGGED_OUT', endedSessionId: stored.familyId });
-  return ended;
+  return (await endSessions(deps, { userId: stored.family.userId, sessionId: stored.familyId }, 'LOGGED_OUT')) > 0;
 }
+
+/**
+ * The users service is where sessions and roles live, so it checks a verified token against them
+ * on every request: the session still exists and is live, belongs to the token's user, and the
+ * user is active. The viewer it returns carries the role the account has now, not the one in the
+ * token, so every rule of this service (permissions.ts) judges by current authority. A deleted
+ * account's sessions are deleted with it, so its tokens fail here.
+ */
+export async function currentViewer(prisma: PrismaClient, viewer: Viewer): Promise<{ viewer: Viewer; user: User }> {
+  const family = UUID.test(viewer.sessionId)
+    ? await prisma.sessionFamily.findUnique({ where: { id: viewer.sessionId }, include: { user: true } })
+    : null;
+  if (!family || family.userId !== viewer.id) throw unauthenticated('This session does not exist (or its account was deleted). Log in again.');
+  if (family.revokedAt) throw sessionEnded(family.revokedReason ?? undefined);
+  if (family.user.status !== 'ACTIVE') throw unauthenticated('This account is suspended. Contact support.');
+  return { viewer: { ...viewer, role: family.user.role }, user: family.user };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -2,8 +2,8 @@
  * Accounts end to end: a client talking to the router over HTTP, the users subgraph behind it on a
  * real database, real Argon2 and real JWT verification at both hops.
  */
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
-import { errorCode, graphql, logIn, LOG_IN, startTestStack, type TestStack } from '@campus/stack/testing';
+import { createRequestSigner, DEMO_ACCOUNTS, DEMO_PASSWORD, generateServiceKeyPem, ROUTER_ISSUER } from '@campus/kit';
+import { errorCode, graphql, logIn, LOG_IN, signedSubgraphRequest, startTestStack, type TestStack } from '@campus/stack/testing';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -213,7 +213,9 @@ describe('accounts through the router', () => {
       const direct = await graphql(`${stack.urls.users}/graphql`, ME);
       expect(direct.status).toBe(403);
       expect(errorCode(direct)).toBe('FORBIDDEN');
-      const forged = await graphql(`${stack.urls.users}/graphql`, ME, { headers: { 'x-campus-router-signature': `t=${Math.floor(Date.now() / 1000)},v1=${'0'.repeat(64)}` } });
+      // Signed in the router's name with a key that is not the router's.
+      const impostor = createRequestSigner(ROUTER_ISSUER, [generateServiceKeyPem()]);
+      const forged = await signedSubgraphRequest(`${stack.urls.users}/graphql`, { signer: impostor, audience: 'users' }, ME);
       expect(forged.status).toBe(403);
     });
   });

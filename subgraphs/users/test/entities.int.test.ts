@@ -24,6 +24,7 @@ describe('users _entities', () => {
     subgraphUrl = `${stack.urls.users}/graphql`;
   });
   afterAll(() => stack?.close());
+  const asRouter = () => ({ signer: stack.signers.router, audience: 'users' });
 
   async function countStatements<T>(fn: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
     const statements: string[] = [];
@@ -38,7 +39,7 @@ describe('users _entities', () => {
   it.each([5, 50])('resolves %i user references with one SQL statement, in order, null for unknown ids', async (n) => {
     const ids = Array.from({ length: n - 1 }, (_, i) => seededStudentId(i));
     const reps = [...ids, '00000000-0000-4000-8000-000000000000'].map((id) => ({ __typename: 'User', id }));
-    const { result, statements } = await countStatements(() => signedSubgraphRequest(subgraphUrl, stack.secret, ENTITIES, { variables: { reps } }));
+    const { result, statements } = await countStatements(() => signedSubgraphRequest(subgraphUrl, asRouter(), ENTITIES, { variables: { reps } }));
     expect(result.errors).toBeUndefined();
     expect(result.data._entities.slice(0, -1).map((u: { id: string }) => u.id)).toEqual(ids);
     expect(result.data._entities.at(-1)).toBeNull();
@@ -47,7 +48,7 @@ describe('users _entities', () => {
 
   it('answers a reference that cannot be a UUID with null, without asking the database', async () => {
     const { result, statements } = await countStatements(() =>
-      signedSubgraphRequest(subgraphUrl, stack.secret, ENTITIES, { variables: { reps: [{ __typename: 'User', id: "1' OR 1=1" }] } }),
+      signedSubgraphRequest(subgraphUrl, asRouter(), ENTITIES, { variables: { reps: [{ __typename: 'User', id: "1' OR 1=1" }] } }),
     );
     expect(result.data._entities).toEqual([null]);
     expect(statements).toHaveLength(0);
@@ -55,26 +56,26 @@ describe('users _entities', () => {
 
   it('still hides emails reached through _entities from other users and anonymous callers', async () => {
     const reps = [{ __typename: 'User', id: student.id }];
-    const anonymous = await signedSubgraphRequest(subgraphUrl, stack.secret, ENTITIES_WITH_EMAIL, { variables: { reps } });
+    const anonymous = await signedSubgraphRequest(subgraphUrl, asRouter(), ENTITIES_WITH_EMAIL, { variables: { reps } });
     expect(errorCode(anonymous)).toBe('FORBIDDEN');
     expect(anonymous.data._entities[0]).toEqual({ id: student.id, email: null });
 
     const other = await logIn(stack.routerUrl, DEMO_ACCOUNTS[1].email, DEMO_PASSWORD);
-    const asOther = await signedSubgraphRequest(subgraphUrl, stack.secret, ENTITIES_WITH_EMAIL, { variables: { reps }, token: other.accessToken });
+    const asOther = await signedSubgraphRequest(subgraphUrl, asRouter(), ENTITIES_WITH_EMAIL, { variables: { reps }, token: other.accessToken });
     expect(errorCode(asOther)).toBe('FORBIDDEN');
     expect(asOther.data._entities[0].email).toBeNull();
 
     const self = await logIn(stack.routerUrl, student.email, DEMO_PASSWORD);
-    const asSelf = await signedSubgraphRequest(subgraphUrl, stack.secret, ENTITIES_WITH_EMAIL, { variables: { reps }, token: self.accessToken });
+    const asSelf = await signedSubgraphRequest(subgraphUrl, asRouter(), ENTITIES_WITH_EMAIL, { variables: { reps }, token: self.accessToken });
     expect(asSelf.data._entities[0].email).toBe(student.email);
 
     const admin = await logIn(stack.routerUrl, DEMO_ACCOUNTS[0].email, DEMO_PASSWORD);
-    const asAdmin = await signedSubgraphRequest(subgraphUrl, stack.secret, ENTITIES_WITH_EMAIL, { variables: { reps }, token: admin.accessToken });
+    const asAdmin = await signedSubgraphRequest(subgraphUrl, asRouter(), ENTITIES_WITH_EMAIL, { variables: { reps }, token: admin.accessToken });
     expect(asAdmin.data._entities[0].email).toBe(student.email);
   });
 
   it('serves _service (the SDL) so federation tooling can introspect it, and nothing else unguarded', async () => {
-    const sdl = await signedSubgraphRequest(subgraphUrl, stack.secret, '{ _service { sdl } }');
+    const sdl = await signedSubgraphRequest(subgraphUrl, asRouter(), '{ _service { sdl } }');
     expect(sdl.data._service.sdl).toContain('type User');
   });
 });

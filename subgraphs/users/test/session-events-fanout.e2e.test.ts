@@ -6,16 +6,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMemoryPubSub, createRedisPubSub, type PubSub } from '@campus/kit';
+import { createLogger, createMemoryPubSub, createRedisPubSub, createRequestSigner, generateServiceKeyPem, publicJwks, ROUTER_ISSUER, type PubSub } from '@campus/kit';
 import { createTestDatabases, type TestDatabases } from '@campus/stack/test-databases';
 import { signedSubgraphRequest } from '@campus/stack/testing';
 import { connectWs, signedUpgradeHeaders, waitUntil, type WsConnection } from '@campus/stack/ws-testing';
-import { exportPKCS8, generateKeyPair } from 'jose';
+import { decodeJwt, exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { createUsersService, type UsersService } from '../src/service.ts';
 
-const secret = `fanout-secret-${'s'.repeat(32)}`;
+const routerKey = generateServiceKeyPem();
+const asRouter = { signer: createRequestSigner(ROUTER_ISSUER, [routerKey]), audience: 'users' };
 const redisUrl = process.env.TEST_REDIS_URL;
 
 describe(`session events across two users instances (${redisUrl ? 'Redis' : 'in-process'} pub/sub)`, () => {
@@ -30,7 +31,7 @@ describe(`session events across two users instances (${redisUrl ? 'Redis' : 'in-
     const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
     const config = loadConfig({
       NODE_ENV: 'test',
-      ROUTER_SIGNING_SECRET: secret,
+      ROUTER_JWKS: JSON.stringify(publicJwks([routerKey])),
       USERS_JWT_PRIVATE_KEY: await exportPKCS8(privateKey),
       ...databases.env,
     });
@@ -55,17 +56,24 @@ describe(`session events across two users instances (${redisUrl ? 'Redis' : 'in-
 
   it('delivers a logout done through instance A to the subscriber connected to instance B', async () => {
     const [a, b] = instances as [(typeof instances)[0], (typeof instances)[0]];
-    const signUp = await signedSubgraphRequest(a.url, secret, 'mutation S($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken } }', {
+    const signUp = await signedSubgraphRequest(a.url, asRouter, 'mutation S($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken } }', {
       variables: { i: { email: `fanout-${randomBytes(4).toString('hex')}@campus.test`, password: 'long-enough-pw', name: 'Fan Out' } },
     });
     const { accessToken, refreshToken } = signUp.data.signUp;
+    if (!process.env.TEST_DATABASE_URL) {
+      // Each PGlite is its own database; production instances share one, and B checks a token's
+      // session in it (sessions.ts currentViewer). Copy the account and its session over.
+      const user = await a.service.prisma.user.findUniqueOrThrow({ where: { id: decodeJwt(accessToken).sub! }, include: { sessions: true } });
+      const { sessions, ...row } = user;
+      await b.service.prisma.user.create({ data: { ...row, sessions: { create: sessions.map(({ userId: _u, ...f }) => f) } } });
+    }
 
-    subscriber = await connectWs(b.url, { headers: signedUpgradeHeaders(b.url, secret, accessToken) });
+    subscriber = await connectWs(b.url, { headers: signedUpgradeHeaders(b.url, asRouter, accessToken) });
     const events = subscriber.subscribe('subscription { mySessionEvents { reason reauthenticate } }');
     await waitUntil(() => b.service.server.liveSubscriptions().subscriptions === 1, 'the subscription to be live on B');
     expect(a.service.server.liveSubscriptions().subscriptions).toBe(0);
 
-    const logOut = await signedSubgraphRequest(a.url, secret, 'mutation L($t: String!) { logOut(input: { refreshToken: $t }) { success } }', {
+    const logOut = await signedSubgraphRequest(a.url, asRouter, 'mutation L($t: String!) { logOut(input: { refreshToken: $t }) { success } }', {
       token: accessToken,
       variables: { t: refreshToken },
     });

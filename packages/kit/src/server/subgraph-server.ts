@@ -3,7 +3,8 @@
  * itself (the service's index.ts or the embedded stack does), so tests can start it on port 0.
  *
  *   GET  /health                 liveness, open
- *   POST /graphql                GraphQL over HTTP, router-signed requests only
+ *   POST /graphql                GraphQL over HTTP: signed by the router, or by a service this one
+ *                                trusts for what it may ask (signed-requests.ts)
  *   ws   /graphql                graphql-ws (subscriptions), router-signed upgrades only
  *   ...                          extra routes the service adds (JWKS, webhooks)
  */
@@ -20,14 +21,15 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger.ts';
 import { formatErrorFor } from './format-error.ts';
 import { requestInfo, type RequestInfo } from './request-info.ts';
-import { checkRouterSignature, requireRouterSignature, type RawBodyRequest } from './router-only.ts';
+import { createRequestGate, type RawBodyRequest, type SubgraphIdentity } from './signed-requests.ts';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
   name: string;
   schema: GraphQLSchema;
   logger: Logger;
   production: boolean;
-  routerSigningSecret: string;
+  /** Whose signed requests it accepts (the router, and services it names with what they may ask). */
+  identity: SubgraphIdentity;
   /** Builds the per-request (or per-subscription) context; throw a GraphQLError to refuse. */
   createContext: (info: RequestInfo) => Promise<C>;
   /** Extra routes mounted before /graphql (e.g. /.well-known/jwks.json, /webhooks/payments). */
@@ -55,7 +57,8 @@ const GRAPHQL_PATH = '/graphql';
 const MAX_BODY = '1mb';
 
 export function createSubgraphServer<C extends BaseContext>(options: SubgraphServerOptions<C>): SubgraphServer {
-  const { logger, production, routerSigningSecret } = options;
+  const { logger, production } = options;
+  const gate = createRequestGate({ service: options.name, schema: options.schema, identity: options.identity, logger });
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
@@ -91,9 +94,19 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     },
     wsServer,
   );
-  httpServer.on('upgrade', (req, socket: Duplex, head) => {
+  httpServer.on('upgrade', async (req, socket: Duplex, head) => {
     const path = (req.url ?? '').split('?')[0];
-    const check = path === GRAPHQL_PATH ? checkRouterSignature(routerSigningSecret, req, '') : { ok: false as const, reason: 'not found' };
+    // The peer may go away while its signature is checked; unheard, that error would end the process.
+    const dropped = () => {};
+    socket.on('error', dropped);
+    const check =
+      path === GRAPHQL_PATH
+        ? await gate.upgrade(req).catch((err: unknown) => {
+            logger.error({ err }, 'could not check the signature of a WebSocket upgrade');
+            return { ok: false as const, reason: 'signature not checked' };
+          })
+        : { ok: false as const, reason: 'not found' };
+    socket.off('error', dropped);
     if (!check.ok) {
       socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -122,6 +135,8 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     apollo,
     liveSubscriptions: () => ({ sockets, subscriptions: operations.size }),
     async start() {
+      // Seen request ids are shared through Redis from the first request on, when it is configured.
+      await gate.ready();
       await apollo.start();
       app.get('/health', async (_req, res) => {
         try {
@@ -141,7 +156,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
             (req as RawBodyRequest).rawBody = buf;
           },
         }),
-        requireRouterSignature(routerSigningSecret),
+        gate.http,
         expressMiddleware(apollo, {
           context: async ({ req }) => options.createContext(requestInfo(req)),
         }),
@@ -149,6 +164,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     },
     async stop() {
       await apollo.stop();
+      await gate.close();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },
   };

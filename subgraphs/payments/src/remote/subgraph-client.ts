@@ -1,17 +1,21 @@
 /**
  * Service-to-service GraphQL: payments asks another subgraph a question (a course's price, the
- * buyer's name) the way the router would, signed with the shared router secret, so the other
- * service's usual checks apply (its router-only gate, its token verification, its shield). The
- * viewer's own access token is forwarded: the answer is what that viewer may see, never more.
+ * buyer's name), signed as payments with payments' own key, never as the router. The other
+ * service checks the signature, then that payments asks only what it allows payments to ask
+ * (subgraphs/courses/src/callers.ts, subgraphs/users/src/callers.ts), then its usual token
+ * verification and shield. The viewer's own access token is forwarded: the answer is what that
+ * viewer may see, never more.
  */
 import { GraphQLError } from 'graphql';
-import { Headers, signRouterRequest, type Logger } from '@campus/kit';
+import { Headers, type Logger, type RequestSigner } from '@campus/kit';
 
 export interface SubgraphClientOptions {
   /** Base URL of the service, e.g. http://127.0.0.1:4002 (its GraphQL endpoint is /graphql). */
   baseUrl: string;
+  /** The service's name: the audience of every signature sent to it. */
   service: string;
-  routerSigningSecret: string;
+  /** Payments' own signer (issuer "payments"). */
+  signer: RequestSigner;
   logger: Logger;
   timeoutMs?: number;
 }
@@ -33,7 +37,7 @@ export function subgraphClient(options: SubgraphClientOptions): SubgraphClient {
   const url = new URL('/graphql', options.baseUrl);
   return async <T>(query: string, variables: Record<string, unknown>, authorization: string | undefined) => {
     const body = JSON.stringify({ query, variables });
-    const signature = signRouterRequest(options.routerSigningSecret, {
+    const signature = options.signer.sign(options.service, {
       method: 'POST',
       path: url.pathname,
       authorization,
@@ -46,7 +50,7 @@ export function subgraphClient(options: SubgraphClientOptions): SubgraphClient {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [Headers.routerSignature]: signature,
+          [Headers.serviceSignature]: signature,
           ...(authorization ? { [Headers.authorization]: authorization } : {}),
         },
         body,
@@ -61,6 +65,12 @@ export function subgraphClient(options: SubgraphClientOptions): SubgraphClient {
       reply = (await res.json()) as typeof reply;
     } catch (err) {
       options.logger.error({ err, service: options.service, status: res.status }, 'subgraph answered with something that is not JSON');
+      throw unavailable(options.service);
+    }
+    // The other service's gate refused payments itself (a key it does not know, a field its
+    // callers.ts does not grant): our misconfiguration, never the buyer's "not found".
+    if (res.status === 403 || res.status === 503) {
+      options.logger.error({ service: options.service, status: res.status, errors: reply.errors?.map((e) => e.message) }, 'subgraph refused payments');
       throw unavailable(options.service);
     }
     if (!reply.data && !reply.errors?.length) throw unavailable(options.service);

@@ -1,5 +1,6 @@
 import { unauthenticated } from '@campus/kit';
-import { changePassword, logIn, setUserRole, signUp, updateProfile } from '../accounts.ts';
+import { changePassword, logIn, signUp, updateProfile } from '../accounts.ts';
+import { revokeSessions, setUserRole } from '../authority.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
 import type { Context } from '../context.ts';
 import { endSession, rotateSession, type IssuedSession } from '../sessions.ts';
@@ -18,9 +19,10 @@ const signedIn = <T extends IssuedSession>(ctx: Context, session: T): T => {
 export const Mutation: MutationResolvers = {
   signUp: async (_p, { input }, ctx) => signedIn(ctx, await signUp(ctx.accounts, input)),
   logIn: async (_p, { input }, ctx) => signedIn(ctx, await logIn(ctx.accounts, input, ctx.clientIp)),
-  refreshSession: async (_p, { input }, ctx) => signedIn(ctx, await rotateSession(ctx.prisma, ctx.accounts.sessions, ctx.accounts.events, input.refreshToken)),
-  logOut: async (_p, { input }, ctx) => ({ success: await endSession(ctx.prisma, ctx.accounts.events, input.refreshToken, ctx.viewer?.id) }),
+  refreshSession: async (_p, { input }, ctx) => signedIn(ctx, await rotateSession(ctx.accounts, input.refreshToken)),
+  logOut: async (_p, { input }, ctx) => ({ success: await endSession(ctx.accounts, input.refreshToken, ctx.viewer?.id) }),
   updateProfile: async (_p, { input }, ctx) => ({ user: await updateProfile(ctx.accounts, viewerOf(ctx).id, input) }),
   changePassword: async (_p, { input }, ctx) => ({ user: await changePassword(ctx.accounts, viewerOf(ctx), input) }),
   setUserRole: async (_p, { input }, ctx) => ({ user: await setUserRole(ctx.accounts, viewerOf(ctx).id, input) }),
+  revokeSessions: async (_p, { input }, ctx) => revokeSessions(ctx.accounts, viewerOf(ctx).id, input),
 };

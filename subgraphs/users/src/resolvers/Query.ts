@@ -1,4 +1,4 @@
-import { toConnection, toPage } from '@campus/kit';
+import { escapeLike, toConnection, toPage } from '@campus/kit';
 import type { QueryResolvers } from '../generated/graphql.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 
@@ -8,8 +8,10 @@ export const Query: QueryResolvers = {
   users: async (_parent, args, ctx) => {
     const page = toPage(args);
     const search = args.search?.trim();
-    const where: Prisma.UserWhereInput = search
-      ? { OR: [{ name: { contains: search, mode: 'insensitive' } }, { email: { contains: search, mode: 'insensitive' } }] }
+    // Prisma's `contains` is a LIKE pattern: escaped, `%` and `_` find themselves, not everyone.
+    const pattern = search ? escapeLike(search) : undefined;
+    const where: Prisma.UserWhereInput = pattern
+      ? { OR: [{ name: { contains: pattern, mode: 'insensitive' } }, { email: { contains: pattern, mode: 'insensitive' } }] }
       : {};
     const rows = await ctx.prisma.user.findMany({
       where,

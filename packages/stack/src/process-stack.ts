@@ -1,0 +1,191 @@
+/**
+ * The production topology for tests: every subgraph and the router as a process of its own (their
+ * real entry points, NODE_ENV=production), on throwaway PostgreSQL databases and one Redis — what
+ * README.md's production section runs by hand. Nothing is shared in memory between them, so a
+ * test sees what separate instances see: revocations, events and counters only travel through
+ * Redis and HTTP.
+ *
+ * Needs TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both); `processStackAvailable()` says whether
+ * they are set, for `describe.skipIf`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateServiceKeyPem, openDatabase, SERVICE_JWKS_PATH, type Env } from '@campus/kit';
+import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
+import { REPO_ROOT } from './stack.ts';
+import { createTestDatabases } from './test-databases.ts';
+import { testRedisEnv } from './testing.ts';
+
+export const SUBGRAPHS = ['users', 'courses', 'payments'] as const;
+export type ProcessName = (typeof SUBGRAPHS)[number] | 'router';
+
+const ENTRY: Record<ProcessName, string> = {
+  users: 'subgraphs/users/src/index.ts',
+  courses: 'subgraphs/courses/src/index.ts',
+  payments: 'subgraphs/payments/src/index.ts',
+  router: 'router/src/index.ts',
+};
+
+export interface ProcessStack {
+  routerUrl: string;
+  /** Base URL of each process. */
+  urls: Record<ProcessName, string>;
+  /** The environment every process was started with (keys, secrets, URLs). */
+  env: Env;
+  /** Sends `signal` to a process and waits for it to end (SIGKILL for crash tests). */
+  kill(name: ProcessName, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped process again, on the same port, with the same environment. */
+  restart(name: ProcessName): Promise<void>;
+  /** Everything a process wrote to stdout and stderr so far (JSON log lines). */
+  output(name: ProcessName): string;
+  close(): Promise<void>;
+}
+
+export const processStackAvailable = () => Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function waitForHealth(name: string, url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before it was healthy:\n${output().slice(-3000)}`);
+    }
+    try {
+      const res = await fetch(`${url}/health`);
+      if (res.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${name} was not healthy within 90 s:\n${output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+type SeedModule = { seed(adapter: SqlDriverAdapterFactory, scale: number): Promise<Record<string, number>> };
+
+/** Migrates (and seeds at `seedScale`, 0 for none) each database, as `npm run db:migrate`/`db:seed` do. */
+async function prepareDatabases(env: Env, seedScale: number): Promise<void> {
+  for (const service of SUBGRAPHS) {
+    const url = env[`${service.toUpperCase()}_DATABASE_URL`]!;
+    const db = await openDatabase({ url, migrationsDir: join(REPO_ROOT, 'prisma', service, 'migrations') });
+    try {
+      await db.migrate();
+      if (seedScale > 0) {
+        const { seed } = (await import(join(REPO_ROOT, 'prisma', service, 'seed.ts'))) as SeedModule;
+        await seed(db.adapter, seedScale);
+      }
+    } finally {
+      await db.close();
+    }
+  }
+}
+
+export interface ProcessStackOptions {
+  /** Extra environment for every process (limits, TTLs, ...). */
+  env?: Env;
+  /** Demo data scale written before the services start (0 = none). */
+  seedScale?: number;
+}
+
+export async function startProcessStack({ env: extra = {}, seedScale = 0.01 }: ProcessStackOptions = {}): Promise<ProcessStack> {
+  if (!processStackAvailable()) throw new Error('startProcessStack needs TEST_DATABASE_URL and TEST_REDIS_URL');
+  const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, [...SUBGRAPHS]);
+  const dir = mkdtempSync(join(tmpdir(), 'campus-processes-'));
+  const children = new Map<ProcessName, ChildProcess>();
+  const logs = new Map<ProcessName, string[]>();
+  const ports = Object.fromEntries(await Promise.all([...SUBGRAPHS, 'router' as const].map(async (n) => [n, await freePort()]))) as Record<ProcessName, number>;
+  const urls = Object.fromEntries(Object.entries(ports).map(([n, p]) => [n, `http://127.0.0.1:${p}`])) as Record<ProcessName, string>;
+  const usersKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  const env: Env = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info',
+    // Each signing service has a key of its own; the services it calls fetch its public keys by
+    // URL, as production does (docs/identity/service-identity.md).
+    ROUTER_SIGNING_KEYS: generateServiceKeyPem(),
+    PAYMENTS_SIGNING_KEYS: generateServiceKeyPem(),
+    ROUTER_JWKS: `${urls.router}${SERVICE_JWKS_PATH}`,
+    PAYMENTS_JWKS: `${urls.payments}${SERVICE_JWKS_PATH}`,
+    USERS_JWT_PRIVATE_KEY: usersKey,
+    PAYMENTS_WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('hex')}`,
+    PAYMENTS_WEBHOOK_URL: `${urls.payments}/webhooks/payments`,
+    ...databases.env,
+    ...testRedisEnv(),
+    ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_PORT`, String(ports[s])])),
+    ...Object.fromEntries(SUBGRAPHS.map((s) => [`${s.toUpperCase()}_URL`, urls[s]])),
+    ROUTER_PORT: String(ports.router),
+    JWKS_URL: `${urls.users}/.well-known/jwks.json`,
+    // Every test client is 127.0.0.1: the strict budget of one address would be every client's.
+    RATE_LIMIT_STRICT_PER_ADDRESS: '10000',
+    RATE_LIMIT_WS_CONNECTIONS_PER_ADDRESS: '10000',
+    ...extra,
+  };
+
+  const supergraphPath = join(dir, 'supergraph.graphql');
+  writeFileSync(
+    supergraphPath,
+    composeSupergraph(readSupergraphConfig(join(REPO_ROOT, 'supergraph.yaml')).map((s) => ({ ...s, url: `${urls[s.name as ProcessName] ?? s.url}/graphql` }))),
+  );
+
+  const start = async (name: ProcessName) => {
+    const args = ['--import', 'tsx', ENTRY[name], ...(name === 'router' ? ['--supergraph', supergraphPath] : [])];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = logs.get(name) ?? [];
+    logs.set(name, lines);
+    child.stdout!.on('data', (b: Buffer) => lines.push(b.toString()));
+    child.stderr!.on('data', (b: Buffer) => lines.push(b.toString()));
+    children.set(name, child);
+    await waitForHealth(name, urls[name], child, () => lines.join(''));
+  };
+
+  const kill = async (name: ProcessName, signal: NodeJS.Signals = 'SIGTERM') => {
+    const child = children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const ended = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await ended;
+    clearTimeout(timer);
+  };
+
+  const stopAll = async () => {
+    for (const name of ['router', ...[...SUBGRAPHS].reverse()] as ProcessName[]) await kill(name);
+  };
+
+  try {
+    await prepareDatabases(env, seedScale);
+    for (const name of SUBGRAPHS) await start(name);
+    await start('router');
+  } catch (e) {
+    await stopAll();
+    await databases.drop();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+
+  return {
+    routerUrl: `${urls.router}/graphql`,
+    urls,
+    env,
+    kill,
+    restart: start,
+    output: (name) => (logs.get(name) ?? []).join(''),
+    async close() {
+      await stopAll();
+      await databases.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
