@@ -4,8 +4,8 @@
  * which is the baseline the router's heap per subscription is compared with. This is the parent's
  * handle on that process: one request, one reply, over IPC.
  */
-import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { forkChildRpc } from './child-rpc.ts';
 
 export interface OpenRequest {
   /** GraphQL HTTP URL of the router or of a subgraph; the socket goes to its ws:// twin. */
@@ -44,25 +44,7 @@ export interface Subscribers {
 const ENTRY = fileURLToPath(new URL('./subscriber-process.ts', import.meta.url));
 
 export function forkSubscribers(): Subscribers {
-  const child = fork(ENTRY, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
-  let nextId = 0;
-  child.on('message', (m: { id: number; value?: unknown; error?: string }) => {
-    const p = pending.get(m.id);
-    pending.delete(m.id);
-    if (m.error) p?.reject(new Error(`subscriber process: ${m.error}`));
-    else p?.resolve(m.value);
-  });
-  child.on('exit', (code) => {
-    for (const p of pending.values()) p.reject(new Error(`the subscriber process exited with ${code}`));
-    pending.clear();
-  });
-  const request = <T>(r: Request) =>
-    new Promise<T>((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      child.send({ id, ...r });
-    });
+  const { child, request } = forkChildRpc<Request>(ENTRY, 'subscriber');
   return {
     open: (open) => request({ type: 'open', open }),
     arm: (event, timeoutMs) => request({ type: 'arm', event, timeoutMs }),
