@@ -37,6 +37,7 @@ import { authenticate } from './auth.ts';
 import type { RouterConfig } from './config.ts';
 import type { RouterContext } from './context.ts';
 import { admissionPlugin, sourceAdmission, type AdmissionChecks } from './edge/admission.ts';
+import { sessionAtSource } from './edge/session-at-source.ts';
 import { costReportPlugin, demandControl } from './edge/cost.ts';
 import { routerFormatError } from './edge/error-codes.ts';
 import { jsonErrorHandler, requireJsonBody } from './edge/http-errors.ts';
@@ -124,7 +125,12 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   const formatError = routerFormatError(config.production, logger);
   const admission: AdmissionChecks = {
     source: [rateLimits.checkRequest, trusted.check, (source) => limits.checkSource(source)],
-    operation: [demandControl(() => tracker.current()?.cost, config.demandControl.maxCost), rateLimits.checkStrictFields],
+    operation: [
+      demandControl(() => tracker.current()?.cost, config.demandControl.maxCost),
+      rateLimits.checkStrictFields,
+      // Last: the one check that costs a round trip (edge/session-at-source.ts).
+      sessionAtSource({ usersUrl: () => tracker.current()?.urls.get('users'), signer }),
+    ],
   };
 
   const apollo = new ApolloServer<RouterContext>({

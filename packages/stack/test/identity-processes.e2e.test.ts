@@ -6,6 +6,7 @@
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createRequestSigner, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
 import { SignJWT } from 'jose';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processStackAvailable, startProcessStack, type ProcessStack } from '../src/process-stack.ts';
 import { errorCode, graphql, logIn, postRaw, signSubgraphRequest, signedSubgraphRequest, waitFor } from '../src/testing.ts';
@@ -62,6 +63,30 @@ describe.skipIf(!processStackAvailable())('identity with services as separate pr
     expect(await socket.closed).toBe(4403);
     await events.ended;
     await socket.close();
+  });
+
+  it('refuses writes by the token of an account deleted from the database, and writes nothing', async () => {
+    const gone = await signUp();
+    const db = new pg.Client({ connectionString: stack.env.USERS_DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query('DELETE FROM "User" WHERE id = $1', [gone.id]);
+    } finally {
+      await db.end();
+    }
+    const free = await graphql(stack.routerUrl, '{ courses(first: 1, filter: { isFree: true }) { edges { node { id } } } }');
+    const courseId = free.data.courses.edges[0].node.id as string;
+    const r = await graphql(stack.routerUrl, 'mutation($id: ID!) { enrollInFreeCourse(input: { courseId: $id }) { enrollment { id } } }', { token: gone.token, variables: { id: courseId } });
+    expect(r.status).toBe(401);
+    expect(errorCode(r)).toBe('UNAUTHENTICATED');
+    const courses = new pg.Client({ connectionString: stack.env.COURSES_DATABASE_URL });
+    await courses.connect();
+    try {
+      const { rows } = await courses.query('SELECT count(*)::int AS n FROM "Enrollment" WHERE "userId" = $1', [gone.id]);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await courses.end();
+    }
   });
 
   it('refuses a token without an expiry, signed with the real key', async () => {
