@@ -3,7 +3,7 @@
  *
  * The Prisma CLI wants to download its schema-engine binary before it generates anything, and this
  * project's machines have no internet. `prisma generate` never runs the schema engine, so pointing
- * PRISMA_SCHEMA_ENGINE_BINARY at any existing file satisfies the check (ARCHITECTURE.md section 4).
+ * PRISMA_SCHEMA_ENGINE_BINARY at any existing file satisfies the check (docs/migrations.md).
  *
  * Usage: tsx scripts/prisma-generate.ts <service>
  */

@@ -1,5 +1,5 @@
 /**
- * Demo and benchmark data for the courses service (DOMAIN.md section 7), deterministic: the same
+ * Demo and benchmark data for the courses service (docs/courses.md), deterministic: the same
  * scale gives the same rows, ids and dates every time, and course i is the same course at every
  * scale. At scale 1: ~60 courses (mostly published, a few drafts and archived; ~20% free; USD, EUR,
  * GBP and the zero-decimal JPY), a median of ~30 lessons with preview lessons, a few hundred

@@ -1,6 +1,6 @@
 /**
  * How the router talks to subgraphs: forwards the client's token, the request id and the client's
- * address, and signs every request with the router's own key (ARCHITECTURE.md section 5;
+ * address, and signs every request with the router's own key (docs/identity/service-identity.md;
  * packages/kit/src/service-identity/request-signature.ts) so subgraphs can refuse anyone else.
  * Signing happens in the fetcher because only there is the exact body that goes on the wire known,
  * and it happens on every fetch: a retry carries a new request id, or the subgraph would refuse it

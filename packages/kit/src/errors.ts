@@ -1,5 +1,5 @@
 /**
- * The error vocabulary every client sees (ARCHITECTURE.md section 8). Each error carries
+ * The error vocabulary every client sees (docs/edge/http-errors.md). Each error carries
  * `extensions.code`; messages say what to do next.
  */
 import { GraphQLError } from 'graphql';

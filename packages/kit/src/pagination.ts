@@ -1,5 +1,5 @@
 /**
- * Relay connections (HOUSE_STYLE.md "Schema"): `first`/`after`, `pageInfo`, `totalCount`, and a
+ * Relay connections (docs/decisions.md): `first`/`after`, `pageInfo`, `totalCount`, and a
  * maximum page size so one request cannot ask for a whole table. Cursors are opaque offsets.
  */
 import { badUserInput } from './errors.ts';

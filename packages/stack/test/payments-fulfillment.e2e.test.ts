@@ -1,5 +1,5 @@
 /**
- * Exactly-once enrollment through the outbox and the bus (ARCHITECTURE.md section 6), with services
+ * Exactly-once enrollment through the outbox and the bus (docs/payments.md), with services
  * stopped and started as processes would be: the embedded databases live on disk for this file
  * (PGlite) or in PostgreSQL, and the bus is the in-process one or Redis Streams.
  */

@@ -1,5 +1,5 @@
 /**
- * One client subscription, executed across the supergraph (ARCHITECTURE.md section 6):
+ * One client subscription, executed across the supergraph (docs/subscriptions.md):
  *
  *   plan      the gateway's query planner splits it into a primary fetch (a subscription on the
  *             subgraph that owns the root field) and the rest (entity fetches on other subgraphs)

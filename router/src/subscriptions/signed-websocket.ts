@@ -1,6 +1,6 @@
 /**
  * The WebSocket the router opens to a subgraph. Subgraphs accept an upgrade only with the router's
- * signature (ARCHITECTURE.md section 5; packages/kit/src/server/signed-requests.ts), and build the subscription's context from the upgrade's
+ * signature (docs/identity/service-identity.md; packages/kit/src/server/signed-requests.ts), and build the subscription's context from the upgrade's
  * headers, so the client's token, the request id and the client address travel here — there is no
  * other place: graphql-ws sends no headers after the upgrade.
  *

@@ -1,6 +1,6 @@
 /**
  * Enrollments: a user's access to a course. One row per user and course, never deleted: revoking
- * sets REVOKED and keeps progress, granting again restores the same row (DOMAIN.md section 3.5).
+ * sets REVOKED and keeps progress, granting again restores the same row (docs/courses.md).
  * Every status change appends to EnrollmentChange and moves Course.enrollmentCount, in the same
  * transaction, so the history and the count cannot disagree with the rows.
  */

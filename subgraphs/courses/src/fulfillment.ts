@@ -1,5 +1,5 @@
 /**
- * What payments' events do to enrollments (ARCHITECTURE.md section 6): a succeeded payment enrolls
+ * What payments' events do to enrollments (docs/payments.md): a succeeded payment enrolls
  * the buyer, a refund revokes that enrollment. The bus delivers at least once and in any order, so:
  *   - each event's effect and its ProcessedEvent row commit in one transaction (the kit's
  *     handleOnce): a redelivery changes nothing;

@@ -1,5 +1,5 @@
 /**
- * Subscription events (ARCHITECTURE.md section 6): published on the pub/sub after the change
+ * Subscription events (docs/subscriptions.md): published on the pub/sub after the change
  * commits, one topic per thing a client can follow. Topics are scoped so that a subscriber only
  * hears what it asked for: a user's own enrollments, one course's curriculum.
  *

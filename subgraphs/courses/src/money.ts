@@ -1,5 +1,5 @@
 /**
- * List prices: an integer amount in the currency's minor unit plus an ISO-4217 code (ARCHITECTURE.md
+ * List prices: an integer amount in the currency's minor unit plus an ISO-4217 code (docs/decisions.md
  * section 3). Never a float: 1999 USD is $19.99, 1500 JPY is ¥1,500 (yen have no minor unit).
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * Events for other services (ARCHITECTURE.md section 6), written to the outbox in the same
+ * Events for other services (docs/payments.md), written to the outbox in the same
  * transaction as the change they announce, so one never exists without the other. The kit's relay
  * publishes them to the event bus.
  *

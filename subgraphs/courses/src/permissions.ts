@@ -1,5 +1,5 @@
 /**
- * Who may read and do what in the courses subgraph (ARCHITECTURE.md section 5). Fail closed: a
+ * Who may read and do what in the courses subgraph (docs/identity/service-identity.md). Fail closed: a
  * field without a rule is denied. Rules guard types, not paths, so data reached through `_entities`
  * passes the same checks as data reached through Query. Refusals say UNAUTHENTICATED to anonymous
  * callers (signing in might help) and FORBIDDEN to signed-in ones.

@@ -1,5 +1,5 @@
 /**
- * Who may see what (ARCHITECTURE.md section 5, DOMAIN.md section 4). Shared by the shield rules in
+ * Who may see what (docs/identity/service-identity.md, docs/courses.md). Shared by the shield rules in
  * permissions.ts and the per-event filters of subscriptions, so both apply the same policy.
  *
  *   - A PUBLISHED course is visible to everyone. A DRAFT or ARCHIVED one only to its instructor,

@@ -1,5 +1,5 @@
 /**
- * The domain events payments publishes for other services (ARCHITECTURE.md section 6), written to
+ * The domain events payments publishes for other services (docs/payments.md), written to
  * the outbox in the same transaction as the change they announce. The courses service enrolls
  * the buyer on PaymentSucceeded and revokes the enrollment on PaymentRefunded.
  */

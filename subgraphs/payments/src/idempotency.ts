@@ -1,5 +1,5 @@
 /**
- * Idempotency keys with Stripe's semantics (DOMAIN.md 6.8), scoped per user and operation: the
+ * Idempotency keys with Stripe's semantics (docs/payments.md), scoped per user and operation: the
  * first request with a key is recorded with a hash of its input; a retry with the same input gets
  * the same payment back; the same key with different input is a CONFLICT. The record is written
  * in the transaction that creates the payment, so it exists exactly when the payment does, and its

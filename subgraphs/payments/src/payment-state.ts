@@ -1,5 +1,5 @@
 /**
- * The payment and refund state machines (ARCHITECTURE.md section 3, DOMAIN.md 3.4). Every status
+ * The payment and refund state machines (docs/decisions.md, docs/payments.md). Every status
  * change is checked with `canTransition` (and applied as an update conditional on the current
  * status); webhooks arrive duplicated and out of order, so a change that is not allowed from the
  * current state is ignored, never applied.

@@ -1,5 +1,5 @@
 /**
- * Sessions: a short-lived access token (JWT) plus a rotating refresh token (ARCHITECTURE.md
+ * Sessions: a short-lived access token (JWT) plus a rotating refresh token (docs/identity/sessions.md
  * section 5). A refresh token is an opaque random string; only its SHA-256 is stored. Every use
  * rotates it. Presenting a token that was already rotated means it leaked (or a client raced
  * itself), so the whole family — the login session — is revoked, following RFC 9700 §4.14.2.

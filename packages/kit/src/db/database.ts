@@ -1,5 +1,5 @@
 /**
- * Opens one service's database (ARCHITECTURE.md section 4): PostgreSQL through @prisma/adapter-pg
+ * Opens one service's database (docs/migrations.md): PostgreSQL through @prisma/adapter-pg
  * when a URL is given, otherwise an embedded PGlite kept in `dataDir` (or in memory when there is no
  * dataDir, as tests do). Either way the service gets a Prisma driver-adapter factory and a way to
  * apply its committed migrations.

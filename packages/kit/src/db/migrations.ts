@@ -1,6 +1,6 @@
 /**
  * Applies committed Prisma migrations (`<dir>/<name>/migration.sql`) without the Prisma CLI, which
- * cannot run here (ARCHITECTURE.md section 4).
+ * cannot run here (docs/migrations.md).
  *
  * Everything it writes is what Prisma's schema engine writes, so `prisma migrate deploy` and this
  * runner can take turns on the same database:

@@ -1,6 +1,6 @@
 /**
  * Prisma's schema engine, offline: the WASM build (`@prisma/schema-engine-wasm`) driven through a
- * driver adapter, instead of the native binary the Prisma CLI would download (ARCHITECTURE.md §4).
+ * driver adapter, instead of the native binary the Prisma CLI would download (docs/migrations.md).
  *
  * Scratch databases are in-memory PGlite instances, so diffing needs no server: the engine's main
  * connection and every shadow database it asks for are fresh PGlites, closed afterwards.

@@ -1,5 +1,5 @@
 /**
- * Domain events between services (ARCHITECTURE.md section 6): written to an outbox in the same
+ * Domain events between services (docs/payments.md): written to an outbox in the same
  * transaction as the change, relayed to the bus, consumed idempotently. Delivery is at least once;
  * consumers record processed event ids so the effect happens exactly once.
  */

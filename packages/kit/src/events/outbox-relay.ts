@@ -1,5 +1,5 @@
 /**
- * The outbox relay (ARCHITECTURE.md section 6): moves rows a service committed to its outbox table
+ * The outbox relay (docs/payments.md): moves rows a service committed to its outbox table
  * onto the event bus.
  *
  * The service writes an outbox row in the same transaction as the state change, so the event exists

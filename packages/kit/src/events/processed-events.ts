@@ -1,5 +1,5 @@
 /**
- * Idempotent consumers (ARCHITECTURE.md section 6): the bus delivers at least once, so a consumer
+ * Idempotent consumers (docs/payments.md): the bus delivers at least once, so a consumer
  * records each event id it handled in its own database, in the same transaction as the effect.
  * A second delivery finds the id and skips the effect; two concurrent deliveries collide on the
  * primary key and the second waits for the first, then skips. Effect exactly once.

@@ -1,6 +1,6 @@
 /**
  * The EventBus over Redis Streams with consumer groups (REDIS_URL): services run as separate
- * processes and instances (ARCHITECTURE.md section 6).
+ * processes and instances (docs/payments.md).
  *
  *   - One stream per event type, `<prefix><type>`, trimmed to about `maxLen` entries.
  *   - A consumer group per consuming service, created at id 0 so it also receives what was

@@ -1,5 +1,5 @@
 /**
- * Pub/sub for GraphQL subscriptions (ARCHITECTURE.md section 6): a subgraph publishes to a topic,
+ * Pub/sub for GraphQL subscriptions (docs/subscriptions.md): a subgraph publishes to a topic,
  * every subscriber of that topic on every instance receives it. In memory on the embedded default;
  * Redis pub/sub when REDIS_URL is set (see redis-pubsub.ts and create-pubsub.ts).
  *

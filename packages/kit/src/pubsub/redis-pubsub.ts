@@ -1,6 +1,6 @@
 /**
  * PubSub over Redis pub/sub (REDIS_URL), so an event published by one instance of a service
- * reaches subscribers connected to any instance (ARCHITECTURE.md section 6).
+ * reaches subscribers connected to any instance (docs/subscriptions.md).
  *
  * One connection publishes and one subscribes, whatever the number of subscribers: each topic is
  * SUBSCRIBEd once while it has local listeners and UNSUBSCRIBEd when the last one leaves, so Redis

@@ -1,6 +1,6 @@
 /**
  * What a client may see of an error. In production, anything that is not one of our coded errors
- * (ARCHITECTURE.md section 8) becomes a plain INTERNAL_SERVER_ERROR: no stack, no SQL, no message
+ * (docs/edge/http-errors.md) becomes a plain INTERNAL_SERVER_ERROR: no stack, no SQL, no message
  * from a library. The original is logged with the request id instead.
  */
 import type { GraphQLFormattedError } from 'graphql';

@@ -1,6 +1,6 @@
 /**
  * The sandbox's test payment methods, named after Stripe's (https://docs.stripe.com/testing) so
- * code and habits carry over. Tests and demos use these names, never card numbers (PCI, DOMAIN.md 6.6).
+ * code and habits carry over. Tests and demos use these names, never card numbers (PCI, docs/payments.md).
  */
 export type SandboxOutcome =
   | { kind: 'succeed' }

@@ -1,6 +1,6 @@
 /**
  * What a provider event does to our data, inside the transaction that also marks the event
- * processed. Deliveries are at least once and unordered (DOMAIN.md 6.7), so every change is a
+ * processed. Deliveries are at least once and unordered (docs/payments.md), so every change is a
  * conditional update from the one state it may come from: a duplicate, or an event overtaken by a
  * later one (processing after succeeded, failed after succeeded), changes nothing.
  */

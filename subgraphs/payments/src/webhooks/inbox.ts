@@ -1,5 +1,5 @@
 /**
- * The webhook inbox: "answer fast, process durably" (DOMAIN.md 6.7). The webhook stores each
+ * The webhook inbox: "answer fast, process durably" (docs/payments.md). The webhook stores each
  * verified event (its id is the primary key, so a duplicate delivery is recognised and stored
  * once) and answers 200 at once; this inbox then applies stored events, each in one transaction
  * with marking it processed. An event whose processing fails (say the database blipped) stays

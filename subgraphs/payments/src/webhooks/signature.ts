@@ -1,5 +1,5 @@
 /**
- * Webhook signatures, Stripe's scheme (DOMAIN.md 6.7): the provider sends
+ * Webhook signatures, Stripe's scheme (docs/payments.md): the provider sends
  * `Campus-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`. The receiver
  * recomputes the HMAC over the exact bytes it received (re-serialized JSON would not match),
  * compares in constant time and refuses timestamps more than 300 s away, so a captured delivery
