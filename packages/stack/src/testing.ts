@@ -35,7 +35,7 @@ export interface TestStackOptions {
  * Every test client is 127.0.0.1, and test files sign up and log in far more often than a person
  * (the production default is 15 per address per 10 minutes): the strict class and WebSocket
  * connections per address are raised here so tests of other things are not refused. Tests of the
- * rate limits themselves set their own (router/test/rate-limits.e2e.test.ts).
+ * rate limits themselves set their own (packages/stack/test/router/rate-limits.e2e.test.ts).
  */
 const TEST_RATE_LIMITS: Env = {
   RATE_LIMIT_STRICT_PER_ADDRESS: '100000',

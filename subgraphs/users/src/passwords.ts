@@ -27,7 +27,7 @@ export const decoyHash = () => (decoy ??= hashPassword(`decoy-${Math.random()}`)
 /**
  * The password checks of one service instance, counted: the count is how tests show that login
  * throttling bounds Argon2 work however many attempts arrive at once
- * (subgraphs/users/test/login-throttle.e2e.test.ts), and what an operator would export as a metric.
+ * (packages/stack/test/users/login-throttle.e2e.test.ts), and what an operator would export as a metric.
  */
 export interface PasswordVerifier {
   verify(passwordHash: string, password: string): Promise<boolean>;

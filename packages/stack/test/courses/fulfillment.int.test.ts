@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createMemoryEventBus, domainEvent, seedUuid, type EventBus } from '@campus/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrollAfterPurchase, revokeAfterRefund, type PaymentFact } from '../src/fulfillment.ts';
+import { enrollAfterPurchase, revokeAfterRefund, type PaymentFact } from '@campus/courses/fulfillment';
 import { buildCourse, type BuiltCourse } from './fixtures.ts';
 import { startCourses, type CoursesHarness } from './harness.ts';
 

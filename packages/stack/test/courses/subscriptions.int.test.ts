@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import type { Subscription } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrollAfterPurchase } from '../src/fulfillment.ts';
+import { enrollAfterPurchase } from '@campus/courses/fulfillment';
 import { ADD_LESSON, ADMIN_ENROLL, buildCourse, COMPLETE, ENROLL_FREE, PUBLISH, UNPUBLISH, UPDATE_COURSE, type BuiltCourse } from './fixtures.ts';
 import { ok, startCourses, type CoursesHarness, type Person } from './harness.ts';
 

@@ -1,6 +1,6 @@
 import { createMemoryPubSub } from '@campus/kit';
 import { describe, expect, it } from 'vitest';
-import { filterMap } from '../src/event-stream.ts';
+import { filterMap } from '@campus/courses/event-stream';
 
 describe('filterMap', () => {
   it('maps messages, skips the ones mapped to undefined, and unsubscribes when closed', async () => {

@@ -1,16 +1,16 @@
 /** The courses service's pure rules: progress, publish checks, prices, slugs, search words, config. */
 import { generateServiceKeyPem, publicJwks } from '@campus/kit';
 import { describe, expect, it } from 'vitest';
-import { publishProblems } from '../src/authoring.ts';
-import { searchQuery } from '../src/catalog.ts';
-import { loadConfig } from '../src/config.ts';
-import { readingSeconds } from '../src/curriculum.ts';
-import type { Course } from '../src/generated/prisma/client.ts';
-import { reviveCourse, type Wire } from '../src/live-events.ts';
-import type { LessonModel } from '../src/models.ts';
-import { isValidStoredPrice, moneyInput } from '../src/money.ts';
-import { computeProgress } from '../src/progress.ts';
-import { firstFreeSlug, slugify } from '../src/slugs.ts';
+import { publishProblems } from '@campus/courses/authoring';
+import { searchQuery } from '@campus/courses/catalog';
+import { loadConfig } from '@campus/courses/config';
+import { readingSeconds } from '@campus/courses/curriculum';
+import type { Course } from '@campus/courses/generated/prisma/client';
+import { reviveCourse, type Wire } from '@campus/courses/live-events';
+import type { LessonModel } from '@campus/courses/models';
+import { isValidStoredPrice, moneyInput } from '@campus/courses/money';
+import { computeProgress } from '@campus/courses/progress';
+import { firstFreeSlug, slugify } from '@campus/courses/slugs';
 
 const lesson = (id: string, position: number) => ({ id, position }) as LessonModel;
 const course = (overrides: Partial<Course> = {}): Course =>

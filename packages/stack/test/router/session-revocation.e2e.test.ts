@@ -10,8 +10,8 @@ import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
 import { graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
 import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { createRouter, type Router } from '../src/server.ts';
+import { loadConfig } from '@campus/router/config';
+import { createRouter, type Router } from '@campus/router/server';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const ME = '{ me { id } }';

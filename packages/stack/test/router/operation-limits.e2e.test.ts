@@ -7,7 +7,7 @@ import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
 import { errorCode, graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
 import { connectWs, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '@campus/router/config';
 
 const defaults = loadConfig({});
 const MAX_RESPONSE_BYTES = 4_096;

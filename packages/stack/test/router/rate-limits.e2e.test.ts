@@ -12,8 +12,8 @@ import { errorCode, graphql, logIn, LOG_IN, startTestStack, waitFor, type GraphQ
 import { connectWs, wsUrl, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig } from '../src/config.ts';
-import { createRouter, type Router } from '../src/server.ts';
+import { loadConfig } from '@campus/router/config';
+import { createRouter, type Router } from '@campus/router/server';
 
 const defaults = loadConfig({});
 const redisUrl = process.env.TEST_REDIS_URL;

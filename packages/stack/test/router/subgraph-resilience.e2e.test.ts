@@ -17,9 +17,9 @@ import express from 'express';
 import { parse } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '../src/compose.ts';
-import { loadConfig } from '../src/config.ts';
-import { createRouter } from '../src/server.ts';
+import { composeSupergraph } from '@campus/router/compose';
+import { loadConfig } from '@campus/router/config';
+import { createRouter } from '@campus/router/server';
 
 const listen = async (server: Server) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -12,8 +12,8 @@ import { signedSubgraphRequest } from '@campus/stack/testing';
 import { connectWs, signedUpgradeHeaders, waitUntil, type WsConnection } from '@campus/stack/ws-testing';
 import { decodeJwt, exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { createUsersService, type UsersService } from '../src/service.ts';
+import { loadConfig } from '@campus/users/config';
+import { createUsersService, type UsersService } from '@campus/users/service';
 
 const routerKey = generateServiceKeyPem();
 const asRouter = { signer: createRequestSigner(ROUTER_ISSUER, [routerKey]), audience: 'users' };

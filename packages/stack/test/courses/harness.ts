@@ -26,8 +26,8 @@ import { signedSubgraphRequest, type GraphQLResponse } from '@campus/stack/testi
 import { connectWs, signedUpgradeHeaders, type WsConnection } from '@campus/stack/ws-testing';
 import { issueAccessToken } from '@campus/users/sessions';
 import { loadSigningKeys } from '@campus/users/signing-keys';
-import { loadConfig } from '../src/config.ts';
-import { createCoursesService, type CoursesService } from '../src/service.ts';
+import { loadConfig } from '@campus/courses/config';
+import { createCoursesService, type CoursesService } from '@campus/courses/service';
 
 const ROUTER_KEY = generateServiceKeyPem();
 /** Signs as the router does, for the courses service. */

@@ -12,12 +12,12 @@ import { connectWs, within, type WsConnection } from '@campus/stack/ws-testing';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.ts';
-import { parseManifest } from '../src/edge/persisted-query-manifest.ts';
-import { createRouter, type Router } from '../src/server.ts';
+import { loadConfig } from '@campus/router/config';
+import { parseManifest } from '@campus/router/edge/persisted-query-manifest';
+import { createRouter, type Router } from '@campus/router/server';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-const manifest = parseManifest(readFileSync(new URL('../persisted-queries.json', import.meta.url), 'utf8'));
+const manifest = parseManifest(readFileSync(new URL('../../../../router/persisted-queries.json', import.meta.url), 'utf8'));
 const listed = (name: string) => {
   const op = manifest.operations.find((o) => o.name === name);
   if (!op) throw new Error(`${name} is not in the shipped manifest`);

@@ -6,7 +6,7 @@
  */
 import { errorCode, graphql, LOG_IN, logIn, startTestStack, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { UsersService } from '../src/service.ts';
+import type { UsersService } from '@campus/users/service';
 
 /** LOGIN_MAX_FAILURES; the per-address limit is four times it (src/config.ts). */
 const LIMIT = 5;

@@ -13,9 +13,9 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import express from 'express';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '../src/compose.ts';
-import { loadConfig } from '../src/config.ts';
-import { createRouter, type Router } from '../src/server.ts';
+import { composeSupergraph } from '@campus/router/compose';
+import { loadConfig } from '@campus/router/config';
+import { createRouter, type Router } from '@campus/router/server';
 import { pino } from 'pino';
 import { graphql } from '@campus/stack/testing';
 

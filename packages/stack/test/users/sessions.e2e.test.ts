@@ -11,8 +11,8 @@ import { errorCode, graphql, logIn, signedSubgraphRequest, startTestStack, type 
 import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
 import { exportPKCS8, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { UsersService } from '../src/service.ts';
-import { loadSigningKeys, type SigningKeys } from '../src/signing-keys.ts';
+import type { UsersService } from '@campus/users/service';
+import { loadSigningKeys, type SigningKeys } from '@campus/users/signing-keys';
 
 const SESSION_EVENTS = 'subscription { mySessionEvents { reason reauthenticate role } }';
 const SET_ROLE = 'mutation($input: SetUserRoleInput!) { setUserRole(input: $input) { user { id role } } }';

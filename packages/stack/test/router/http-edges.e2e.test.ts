@@ -17,11 +17,11 @@ import { connectWs, within, type WsConnection } from '@campus/stack/ws-testing';
 import type { GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph, readSupergraphConfig } from '../src/compose.ts';
-import { loadConfig } from '../src/config.ts';
-import { createRouter, type Router } from '../src/server.ts';
+import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
+import { loadConfig } from '@campus/router/config';
+import { createRouter, type Router } from '@campus/router/server';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = new URL('../../../../', import.meta.url).pathname;
 // Production requires a configured key; development would generate one.
 const ROUTER_KEY = generateServiceKeyPem();
 
