@@ -110,8 +110,20 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     res.set('Cache-Control', `public, max-age=${JWKS_CACHE_MAX_AGE_MS / 1000}`).json(signer.jwks);
   });
 
+  // Healthy only once a planner thread can plan: before that every new operation would wait or
+  // time out (the thread loads the planner code and builds the supergraph first, seconds on a cold
+  // start). Only the first start counts: a thread replaced later must not make /health flap.
+  let plannerStarted = false;
+  void tracker.plannerReady().then(() => (plannerStarted = true));
+
   app.get('/health', (_req, res) => {
-    const status = !ready ? 'waiting for a supergraph' : !tracker.plannerHealthy() ? 'query planner threads failing to start' : 'ok';
+    const status = !ready
+      ? 'waiting for a supergraph'
+      : !plannerStarted
+        ? 'starting the query planner'
+        : !tracker.plannerHealthy()
+          ? 'query planner threads failing to start'
+          : 'ok';
     res.status(status === 'ok' ? 200 : 503).json({ status });
   });
 
@@ -223,6 +235,8 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
         logger.warn({ err }, 'session revocation notices unavailable; open WebSockets rely on the periodic re-check'),
       );
       await apollo.start();
+      // Bounded: a planner that cannot start is reported by /health rather than hanging the start.
+      await Promise.race([tracker.plannerReady(), new Promise((r) => setTimeout(r, 60_000).unref())]);
       // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
       app.all(
         GRAPHQL_PATHS,

@@ -65,6 +65,9 @@ export class PlannerPool {
   private closed = false;
   /** Threads that failed in a row before building a planner: a crash loop, backed off and reported. */
   private failedStarts = 0;
+  /** Resolves when a thread first has a planner for the current supergraph. */
+  private firstReady!: () => void;
+  readonly ready = new Promise<void>((resolve) => (this.firstReady = resolve));
 
   constructor(private readonly options: PlannerPoolOptions) {}
 
@@ -132,7 +135,10 @@ export class PlannerPool {
       if (message.type === 'ready') {
         worker.started = true;
         this.failedStarts = 0;
-        if (message.version === this.supergraph?.version) worker.version = message.version;
+        if (message.version === this.supergraph?.version) {
+          worker.version = message.version;
+          this.firstReady();
+        }
         this.dispatch();
         return;
       }

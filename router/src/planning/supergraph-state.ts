@@ -55,6 +55,8 @@ export type DataSourceFactory = (service: ServiceEndpointDefinition) => GraphQLD
 
 export interface SupergraphTracker {
   current(): SupergraphState | undefined;
+  /** Resolves once a planner thread has built its planner for the first supergraph. */
+  plannerReady(): Promise<void>;
   /** False while the planner threads cannot start (planner-pool.ts). */
   plannerHealthy(): boolean;
   stop(): Promise<void>;
@@ -77,6 +79,7 @@ export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions)
   });
   return {
     current: () => state,
+    plannerReady: () => planner.ready,
     plannerHealthy: () => planner.healthy(),
     stop: async () => {
       unsubscribe();
