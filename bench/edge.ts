@@ -26,7 +26,7 @@
  *   LOG_LEVEL                of the router and the stack (default fatal: quiet tables)
  *   REDIS_URL, and the router's own variables (.env.example), pass through to both processes.
  */
-import { generateServiceKeyPem } from '@campus/kit';
+import { generateServiceKeyPem } from '@campus/kit/identity';
 import { forkAttackers } from './lib/attackers.ts';
 import { forkStack } from './lib/campus-stack.ts';
 import { attackTable, LEGEND, normalErrors, normalTable, summarize, type PhaseResult } from './lib/edge-report.ts';

@@ -19,7 +19,7 @@
  *   BENCH_PAIRS        direct/router pairs per scenario (default 2)
  *   REDIS_URL          Redis pub/sub between publishers and subgraph subscribers
  */
-import { generateServiceKeyPem } from '@campus/kit';
+import { generateServiceKeyPem } from '@campus/kit/identity';
 import { startStack } from '@campus/stack';
 import { JWKS_PATH } from '@campus/users/server';
 import { courseScenario, sessionScenario } from './lib/campus-scenarios.ts';

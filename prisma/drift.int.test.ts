@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffMigrationsToSchema } from '../packages/kit/src/db/schema-engine.ts';
+import { diffMigrationsToSchema } from '../packages/kit/src/tooling/schema-engine.ts';
 
 const prismaDir = dirname(fileURLToPath(import.meta.url));
 const services = readdirSync(prismaDir, { withFileTypes: true })

@@ -2,7 +2,7 @@
  * npm run db:migrate — applies every service's committed migrations to its PostgreSQL database
  * (<SERVICE>_DATABASE_URL), recording them in _prisma_migrations as `prisma migrate deploy` does.
  */
-import { openDatabase } from '@campus/kit';
+import { openDatabase } from '@campus/kit/subgraph';
 import { configuredDatabases } from './service-databases.ts';
 
 for (const d of configuredDatabases(process.env, 'db:migrate')) {

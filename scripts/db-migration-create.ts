@@ -9,8 +9,8 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { listMigrations } from '@campus/kit/db/migrations';
-import { diffMigrationsToSchema, MIGRATION_LOCK_TOML } from '@campus/kit/db/schema-engine';
+import { listMigrations } from '@campus/kit/tooling';
+import { diffMigrationsToSchema, MIGRATION_LOCK_TOML } from '@campus/kit/tooling';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [service, name] = process.argv.slice(2);

@@ -3,7 +3,7 @@
  * (migrating first). Idempotent: existing rows are left alone. --scale multiplies the data for
  * benchmarks (1 = the demo: ~60 courses, a few hundred students).
  */
-import { openDatabase } from '@campus/kit';
+import { openDatabase } from '@campus/kit/subgraph';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { configuredDatabases } from './service-databases.ts';
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Env } from '@campus/kit';
+import type { Env } from '@campus/kit/core';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 

@@ -7,7 +7,7 @@
  * docs/identity/service-identity.md has the whole procedure, rotation included.
  */
 import { readFileSync } from 'node:fs';
-import { generateServiceKeyPem, publicJwks, signingKeysProblem, splitPemBlocks } from '@campus/kit';
+import { generateServiceKeyPem, publicJwks, signingKeysProblem, splitPemBlocks } from '@campus/kit/identity';
 
 const [command, ...files] = process.argv.slice(2);
 if (command === 'generate') {

@@ -6,7 +6,7 @@
  * timed across runs, not per run.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import type { Stack } from '@campus/stack';
 import { graphql, logIn } from '@campus/stack/testing';
 import { sessionEvents } from '@campus/users/session-events';

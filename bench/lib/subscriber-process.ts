@@ -3,7 +3,8 @@
  * WebSocket, as each browser tab would, to the router or, signed as the router signs its own
  * upgrades, straight to the owning subgraph.
  */
-import { createRequestSigner, ROUTER_ISSUER } from '@campus/kit';
+import { createRequestSigner } from '@campus/kit/identity';
+import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import { connectWs, signedUpgradeHeaders, type Subscription, type WsConnection } from '@campus/stack/ws-testing';
 import { now } from './clock.ts';
 import type { Arrivals, OpenRequest, Request } from './subscribers.ts';

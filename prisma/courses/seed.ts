@@ -15,7 +15,7 @@
  * Idempotent: existing rows are skipped, counters recomputed.
  */
 import { createHash } from 'node:crypto';
-import { seededInstructorId, seededStudentId, seedSize, seedUuid } from '@campus/kit';
+import { seededInstructorId, seededStudentId, seedSize, seedUuid } from '@campus/kit/core';
 import { PrismaClient, type Prisma } from '@campus/courses/generated/prisma/client';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 

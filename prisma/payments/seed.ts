@@ -8,7 +8,7 @@
  * seed's names and emails. Idempotent: existing rows are skipped.
  */
 import { createHash } from 'node:crypto';
-import { seededStudentId, seedUuid } from '@campus/kit';
+import { seededStudentId, seedUuid } from '@campus/kit/core';
 import { PrismaClient, type Prisma } from '@campus/payments/generated/prisma/client';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { planCoursesSeed } from '../courses/seed.ts';

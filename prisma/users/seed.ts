@@ -3,7 +3,7 @@
  * "campus-demo") plus generated instructors and students that the courses seed enrolls and assigns.
  * Idempotent: running it twice changes nothing.
  */
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededInstructorId, seededStudentId, seedSize, type SeedSize } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededInstructorId, seededStudentId, seedSize, type SeedSize } from '@campus/kit/core';
 import { PrismaClient } from '@campus/users/generated/prisma/client';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { hashPassword } from '@campus/users/passwords';

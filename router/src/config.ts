@@ -1,6 +1,7 @@
 /** The router's configuration, validated in one place. `--supergraph PATH` overrides SUPERGRAPH_PATH. */
 import { resolve } from 'node:path';
-import { commonEnv, generateServiceKeyPem, parseEnv, port, sessionEnv, sessionStoreConfig, signingKeysEnv, type Env, type SessionStoreConfig } from '@campus/kit';
+import { commonEnv, parseEnv, port, type Env } from '@campus/kit/core';
+import { generateServiceKeyPem, sessionEnv, sessionStoreConfig, signingKeysEnv, type SessionStoreConfig } from '@campus/kit/identity';
 import { z } from 'zod';
 import type { OperationLimitsConfig } from './edge/limits.ts';
 import type { RateLimitsConfig } from './edge/rate-limits.ts';

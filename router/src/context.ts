@@ -1,5 +1,5 @@
 /** What the router knows about a request, and forwards to subgraphs. */
-import type { Viewer } from '@campus/kit';
+import type { Viewer } from '@campus/kit/identity';
 
 export interface RouterContext {
   viewer: Viewer | null;

@@ -1,6 +1,8 @@
 /** ApolloGateway over the supergraph file, with data sources that sign and forward. */
 import { ApolloGateway, type ServiceEndpointDefinition } from '@apollo/gateway';
-import { createRequestSigner, ROUTER_ISSUER, type Logger, type RequestSigner } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import { createRequestSigner, type RequestSigner } from '@campus/kit/identity';
+import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import type { RouterConfig } from './config.ts';
 import { SignedDataSource, signingFetcher } from './signed-data-source.ts';
 import { createSubgraphResilience } from './subgraph-resilience.ts';

@@ -2,7 +2,7 @@
  * The router as its own process: `npm start -w @campus/router -- --supergraph PATH`.
  * The only file that listens, handles signals or exits.
  */
-import { createLogger } from '@campus/kit';
+import { createLogger } from '@campus/kit/core';
 import { loadConfig } from './config.ts';
 import { createRouter } from './server.ts';
 

@@ -17,20 +17,9 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import {
-  createLogger,
-  createRequestSigner,
-  createSessionRevocations,
-  createSessionWatch,
-  JWKS_CACHE_MAX_AGE_MS,
-  ROUTER_ISSUER,
-  SERVICE_JWKS_PATH,
-  remoteTokenVerifier,
-  requestInfo,
-  type Logger,
-  type SessionRevocations,
-  type TokenVerifier,
-} from '@campus/kit';
+import { createLogger, requestInfo, type Logger } from '@campus/kit/core';
+import { createRequestSigner, createSessionRevocations, createSessionWatch, JWKS_CACHE_MAX_AGE_MS, SERVICE_JWKS_PATH, remoteTokenVerifier, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
+import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import cors from 'cors';
 import express, { type Request } from 'express';
 import { authenticate } from './auth.ts';

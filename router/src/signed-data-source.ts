@@ -1,13 +1,14 @@
 /**
  * How the router talks to subgraphs: forwards the client's token, the request id and the client's
  * address, and signs every request with the router's own key (docs/identity/service-identity.md;
- * packages/kit/src/service-identity/request-signature.ts) so subgraphs can refuse anyone else.
+ * packages/kit/src/identity/request-signature.ts) so subgraphs can refuse anyone else.
  * Signing happens in the fetcher because only there is the exact body that goes on the wire known,
  * and it happens on every fetch: a retry carries a new request id, or the subgraph would refuse it
  * as a replay.
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { Headers, type RequestSigner } from '@campus/kit';
+import { Headers } from '@campus/kit/core';
+import type { RequestSigner } from '@campus/kit/identity';
 import type { RouterContext } from './context.ts';
 import { fetchSignal, isQueryOperation, type SubgraphGuard } from './subgraph-resilience.ts';
 

@@ -19,7 +19,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { setMaxListeners } from 'node:events';
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import {
   BrokenCircuitError,
   ConsecutiveBreaker,

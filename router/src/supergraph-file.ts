@@ -7,7 +7,7 @@
 import { existsSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { SupergraphSdlHook } from '@apollo/gateway';
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 
 const DEBOUNCE_MS = 50;
 

@@ -1,6 +1,6 @@
-import { subgraphCodegenConfig } from '@campus/kit/codegen';
+import { subgraphCodegenConfig } from '@campus/kit/tooling';
 
-/** Resolver types for the courses subgraph; see packages/kit/src/codegen.ts. */
+/** Resolver types for the courses subgraph; see packages/kit/src/tooling/codegen.ts. */
 export default subgraphCodegenConfig({
   Course: 'CourseModel',
   Lesson: 'LessonModel',

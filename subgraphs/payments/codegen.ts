@@ -1,6 +1,6 @@
-import { subgraphCodegenConfig } from '@campus/kit/codegen';
+import { subgraphCodegenConfig } from '@campus/kit/tooling';
 
-/** Resolver types for the payments subgraph; see packages/kit/src/codegen.ts. */
+/** Resolver types for the payments subgraph; see packages/kit/src/tooling/codegen.ts. */
 export default subgraphCodegenConfig({
   Payment: 'PaymentModel',
   PaymentConnection: 'PaymentConnectionModel',

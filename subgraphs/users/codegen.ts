@@ -1,6 +1,6 @@
-import { subgraphCodegenConfig } from '@campus/kit/codegen';
+import { subgraphCodegenConfig } from '@campus/kit/tooling';
 
-/** Resolver types for the users subgraph; see packages/kit/src/codegen.ts. */
+/** Resolver types for the users subgraph; see packages/kit/src/tooling/codegen.ts. */
 export default subgraphCodegenConfig({
   User: 'UserModel',
   UserConnection: 'UserConnectionModel',

@@ -2,7 +2,7 @@
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { callerOperationProblem, type CallerPermissions } from '../src/service-identity/caller-permissions.ts';
+import { callerOperationProblem, type CallerPermissions } from '../src/identity/caller-permissions.ts';
 
 const schema = buildSubgraphSchema({
   typeDefs: parse(`

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ConfigError, parseEnv } from '../src/config.ts';
+import { ConfigError, parseEnv } from '../src/core/config.ts';
 
 describe('parseEnv', () => {
   it('reports every bad variable at once', () => {

@@ -15,9 +15,9 @@ import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { applyMigrations, listMigrations, MIGRATE_ADVISORY_LOCK } from '../src/db/migrations.ts';
-import { loadMigrationList, withSchemaEngine } from '../src/db/schema-engine.ts';
-import { fromPgClient, fromPglite, type SqlConnection } from '../src/db/sql-connection.ts';
+import { applyMigrations, listMigrations, MIGRATE_ADVISORY_LOCK } from '../src/tooling/migrations.ts';
+import { loadMigrationList, withSchemaEngine } from '../src/tooling/schema-engine.ts';
+import { fromPgClient, fromPglite, type SqlConnection } from '../src/tooling/sql-connection.ts';
 
 interface TestDb {
   conn: SqlConnection;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PAGE_SIZE, toConnection, toPage } from '../src/pagination.ts';
+import { MAX_PAGE_SIZE, toConnection, toPage } from '../src/subgraph/pagination.ts';
 
 describe('Relay pagination', () => {
   it('walks a list page by page with the cursors it returns', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMemoryPubSub } from '../src/pubsub/memory-pubsub.ts';
-import { createPushIterator } from '../src/pubsub/push-iterator.ts';
+import { createMemoryPubSub } from '../src/events/memory-pubsub.ts';
+import { createPushIterator } from '../src/events/push-iterator.ts';
 
 describe('push iterator', () => {
   it('delivers pushed values in order, queued or awaited', async () => {

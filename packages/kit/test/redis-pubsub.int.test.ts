@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PubSub } from '../src/pubsub/pubsub.ts';
-import { createRedisPubSub } from '../src/pubsub/redis-pubsub.ts';
+import type { PubSub } from '../src/events/pubsub.ts';
+import { createRedisPubSub } from '../src/events/redis-pubsub.ts';
 
 const url = process.env.TEST_REDIS_URL;
 

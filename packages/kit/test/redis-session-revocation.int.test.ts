@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisSessionRevocations, createSessionWatch, type SessionRevocations, type SessionsRevokedNotice } from '../src/session-revocation.ts';
+import { createRedisSessionRevocations, createSessionWatch, type SessionRevocations, type SessionsRevokedNotice } from '../src/identity/session-revocation.ts';
 
 const url = process.env.TEST_REDIS_URL;
 

@@ -5,15 +5,15 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { generateServiceKeyPem, keySetFrom, publicJwks, signingKeysProblem } from '../src/service-identity/keys.ts';
+import { generateServiceKeyPem, keySetFrom, publicJwks, signingKeysProblem } from '../src/identity/service-keys.ts';
 import {
   createRequestSigner,
   SIGNATURE_WINDOW_SECONDS,
   verifyRequestSignature,
   type RequestVerifier,
   type SignedParts,
-} from '../src/service-identity/request-signature.ts';
-import { createMemorySeenRequestIds } from '../src/service-identity/seen-request-ids.ts';
+} from '../src/identity/request-signature.ts';
+import { createMemorySeenRequestIds } from '../src/identity/seen-request-ids.ts';
 
 const routerKey = generateServiceKeyPem();
 const nextRouterKey = generateServiceKeyPem();

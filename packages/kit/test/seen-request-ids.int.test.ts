@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.ts';
-import { createSeenRequestIds, type SeenRequestIds } from '../src/service-identity/seen-request-ids.ts';
+import { createLogger } from '../src/core/logger.ts';
+import { createSeenRequestIds, type SeenRequestIds } from '../src/identity/seen-request-ids.ts';
 
 const url = process.env.TEST_REDIS_URL;
 

@@ -15,7 +15,7 @@ import {
   REQUIRED_CLAIMS,
   type SessionRevocations,
   type TokenVerifier,
-} from '../src/index.ts';
+} from '../src/identity/index.ts';
 
 const MAX_LIFETIME = 900;
 

@@ -1,10 +1,10 @@
 import { graphql, buildSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { addressKey } from '../src/client-address.ts';
-import { isMissingRecord } from '../src/errors.ts';
-import { allow, applyShield } from '../src/shield.ts';
-import { displayText, escapeLike, isInvisibleOnly, lineText, longText, parseInput, textProblem } from '../src/validation.ts';
+import { addressKey } from '../src/core/client-address.ts';
+import { isMissingRecord } from '../src/core/errors.ts';
+import { allow, applyShield } from '../src/subgraph/shield.ts';
+import { displayText, escapeLike, isInvisibleOnly, lineText, longText, parseInput, textProblem } from '../src/core/validation.ts';
 
 const fieldOf = (fn: () => unknown) => {
   try {

@@ -5,7 +5,7 @@
  * The only file of the stack that listens, handles signals or exits.
  */
 import { join } from 'node:path';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { SERVICE_DEFINITIONS } from './services.ts';
 import { REPO_ROOT, startStack } from './stack.ts';
 

@@ -12,7 +12,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateServiceKeyPem, publicJwks, signingKeysProblem, splitPemBlocks, type Env } from '@campus/kit';
+import type { Env } from '@campus/kit/core';
+import { generateServiceKeyPem, publicJwks, signingKeysProblem, splitPemBlocks } from '@campus/kit/identity';
 
 /** The services that sign their own requests, by the name they sign as (and env prefix). */
 export const SIGNING_SERVICES = ['router', 'payments'] as const;

@@ -3,7 +3,10 @@
  * one started before it). Adding a subgraph to the embedded default and the test harness means
  * adding one entry here and one to supergraph.yaml.
  */
-import type { Env, EventBus, Logger, PubSub, SessionRevocations, SubgraphServer } from '@campus/kit';
+import type { Env, Logger } from '@campus/kit/core';
+import type { SessionRevocations } from '@campus/kit/identity';
+import type { EventBus, PubSub } from '@campus/kit/events';
+import type { SubgraphServer } from '@campus/kit/subgraph';
 import { loadConfig as loadUsersConfig } from '@campus/users/config';
 import { createUsersService } from '@campus/users/service';
 import { JWKS_PATH } from '@campus/users/server';
@@ -14,7 +17,7 @@ import { createPaymentsService } from '@campus/payments/service';
 import { seedPayments } from '../../../prisma/payments/seed.ts';
 import { seedUsers } from '../../../prisma/users/seed.ts';
 import { seedCourses } from '../../../prisma/courses/seed.ts';
-import { seedSize } from '@campus/kit';
+import { seedSize } from '@campus/kit/core';
 
 export interface RunningService {
   server: SubgraphServer;

@@ -2,7 +2,7 @@
  * Talking graphql-ws to the router (or, signed, to a subgraph) the way a live UI does, for
  * end-to-end tests and the benchmark. Everything waits on a condition, never on a timer alone.
  */
-import { Headers } from '@campus/kit';
+import { Headers } from '@campus/kit/core';
 import type { SignAs } from './testing.ts';
 import type { FormattedExecutionResult as ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SERVICE_JWKS_PATH } from '@campus/kit';
+import { SERVICE_JWKS_PATH } from '@campus/kit/identity';
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SERVICE_KEY_FILE } from '../src/service-keys.ts';

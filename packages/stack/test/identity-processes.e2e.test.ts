@@ -4,7 +4,8 @@
  * share them (Redis, HTTP). The embedded default is covered by each concern's own tests.
  */
 import { createPrivateKey, randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createRequestSigner, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, createRequestSigner } from '@campus/kit/identity';
 import { SignJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

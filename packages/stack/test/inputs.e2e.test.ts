@@ -1,6 +1,6 @@
 /**
  * Inputs as clients see them, through the router, in all three subgraphs: the kit's one validation
- * layer (packages/kit/src/validation.ts) refuses control characters and invisible-only names and
+ * layer (packages/kit/src/core/validation.ts) refuses control characters and invisible-only names and
  * titles with BAD_USER_INPUT and the field, searches match `%` and `_` as themselves, a missing
  * record in a mutation is NOT_FOUND, and a course the viewer may not see is null with NOT_FOUND
  * whatever is selected.

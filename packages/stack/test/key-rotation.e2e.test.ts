@@ -5,7 +5,8 @@
  * routers are real instances over the stack's subgraphs, serving traffic while the key changes.
  */
 import type { AddressInfo } from 'node:net';
-import { createLogger, generateServiceKeyPem, publicJwks, SERVICE_JWKS_PATH, type Env } from '@campus/kit';
+import { createLogger, type Env } from '@campus/kit/core';
+import { generateServiceKeyPem, publicJwks, SERVICE_JWKS_PATH } from '@campus/kit/identity';
 import { createRouter, type Router } from '@campus/router';
 import { loadConfig } from '@campus/router/config';
 import type { JSONWebKeySet } from 'jose';

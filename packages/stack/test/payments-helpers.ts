@@ -3,7 +3,7 @@
  * checkout, and waiting for a payment to settle. Everything goes through the router.
  */
 import { randomUUID } from 'node:crypto';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { graphql, logIn, waitFor } from '../src/testing.ts';
 
 export const PAYMENT_FIELDS = /* GraphQL */ `

@@ -2,7 +2,7 @@
  * The production topology (every service its own process, PostgreSQL + Redis) answers like the
  * embedded default: the harness other whole-system tests build on.
  */
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processStackAvailable, startProcessStack, type ProcessStack } from '../src/process-stack.ts';
 import { graphql, logIn } from '../src/testing.ts';

@@ -4,7 +4,8 @@
  * good once, and payments gets from courses and users only what it needs. Real stack, real HTTP
  * and WebSocket, straight at the subgraphs as an attacker inside the network would.
  */
-import { createRequestSigner, generateServiceKeyPem, ROUTER_ISSUER, SERVICE_JWKS_PATH } from '@campus/kit';
+import { createRequestSigner, generateServiceKeyPem, SERVICE_JWKS_PATH } from '@campus/kit/identity';
+import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';

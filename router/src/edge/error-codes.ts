@@ -1,7 +1,7 @@
 /**
  * The router's formatError, for HTTP (Apollo Server) and graphql-ws (subscriptions/ws-server.ts)
  * alike: it puts back the codes Apollo Server loses or never sets, hides schema details in
- * production, then hands over to the kit's formatError (packages/kit/src/server/format-error.ts),
+ * production, then hands over to the kit's formatError (packages/kit/src/core/format-error.ts),
  * which decides what a client may see and at which level it is logged.
  *
  *   limit codes     Apollo Server wraps every validation error in a ValidationError whose code is
@@ -16,8 +16,8 @@
  *                   them (HTTP also sets Apollo Server's hideSchemaDetailsFromClientErrors; the
  *                   WebSocket path validates on its own and relies on this).
  */
-import type { Logger } from '@campus/kit';
-import { formatErrorFor } from '@campus/kit/server/format-error';
+import type { Logger } from '@campus/kit/core';
+import { formatErrorFor } from '@campus/kit/core';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { hashMismatch, PersistedQueryCode } from './trusted-documents.ts';
 

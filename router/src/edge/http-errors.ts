@@ -15,7 +15,7 @@
  * The client's mistakes are logged at info without a stack: they are expected, and a flood of
  * them is something to count, not a fault to page someone about.
  */
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 
 export const HttpErrorCode = {

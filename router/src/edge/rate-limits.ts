@@ -20,8 +20,8 @@
  * connection) are in edge/ws-rate-limits.ts.
  */
 import { HeaderMap } from '@apollo/server';
-import type { Logger } from '@campus/kit';
-import { addressKey } from '@campus/kit/client-address';
+import type { Logger } from '@campus/kit/core';
+import { addressKey } from '@campus/kit/core';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';

@@ -14,7 +14,8 @@
  * Fails closed: if users cannot answer, the mutation is refused with SUBGRAPH_UNAVAILABLE rather
  * than let through on a claim nobody could confirm.
  */
-import { Headers, type RequestSigner } from '@campus/kit';
+import { Headers } from '@campus/kit/core';
+import type { RequestSigner } from '@campus/kit/identity';
 import { GraphQLError } from 'graphql';
 import type { EdgeOperation } from './admission.ts';
 

@@ -22,7 +22,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { PersistedQueryOptions } from '@apollo/server';
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import { GraphQLError } from 'graphql';
 import type { EdgeSource } from './admission.ts';
 import { canonicalHash, parseManifest, sha256, type PersistedQueryManifest } from './persisted-query-manifest.ts';

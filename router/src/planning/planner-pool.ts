@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { QueryPlan } from '@apollo/query-planner';
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import { GraphQLError } from 'graphql';
 
 export const PlanningCode = {

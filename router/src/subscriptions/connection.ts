@@ -4,7 +4,8 @@
  * upstream sockets.
  */
 import type { IncomingMessage } from 'node:http';
-import { requestInfo, type TokenVerifier } from '@campus/kit';
+import { requestInfo } from '@campus/kit/core';
+import type { TokenVerifier } from '@campus/kit/identity';
 import { decodeJwt } from 'jose';
 import { authenticate } from '../auth.ts';
 import type { RouterContext } from '../context.ts';

@@ -6,7 +6,7 @@
  */
 import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import type { DocumentNode, ExecutionResult, FormattedExecutionResult } from 'graphql';
 import type { RouterContext } from '../context.ts';
 import type { SubscriptionPlan, SupergraphState } from '../planning/supergraph-state.ts';

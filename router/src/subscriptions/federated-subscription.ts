@@ -11,7 +11,7 @@
  * subscription; the upstream completing or failing completes the client's (failures as a final
  * result with errors, as graphql-ws clients expect).
  */
-import { createPushIterator } from '@campus/kit';
+import { createPushIterator } from '@campus/kit/events';
 import { GraphQLError, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import { executeEvent, type EventRequest } from './execute-event.ts';
 import type { SupergraphState } from '../planning/supergraph-state.ts';

@@ -1,15 +1,16 @@
 /**
  * The WebSocket the router opens to a subgraph. Subgraphs accept an upgrade only with the router's
- * signature (docs/identity/service-identity.md; packages/kit/src/server/signed-requests.ts), and build the subscription's context from the upgrade's
+ * signature (docs/identity/service-identity.md; packages/kit/src/subgraph/signed-requests.ts), and build the subscription's context from the upgrade's
  * headers, so the client's token, the request id and the client address travel here — there is no
  * other place: graphql-ws sends no headers after the upgrade.
  *
  * graphql-ws constructs `new WebSocketImpl(url, protocol)` itself, on every (re)connect, so the
  * headers are computed in the constructor: a reconnect gets a fresh signature with a new request
  * id, instead of a stale or already-seen one the subgraph would refuse. That constructor is
- * synchronous, which is why signing is (packages/kit/src/service-identity/request-signature.ts).
+ * synchronous, which is why signing is (packages/kit/src/identity/request-signature.ts).
  */
-import { Headers, type RequestSigner } from '@campus/kit';
+import { Headers } from '@campus/kit/core';
+import type { RequestSigner } from '@campus/kit/identity';
 import WebSocket from 'ws';
 
 export interface ForwardedHeaders {

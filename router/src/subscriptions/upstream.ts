@@ -8,7 +8,7 @@
  * unsubscribes everything holds nothing upstream, and after a supergraph reload the sockets to an
  * old URL close with the last subscription planned against it.
  */
-import type { RequestSigner } from '@campus/kit';
+import type { RequestSigner } from '@campus/kit/identity';
 import { createClient, type Client, type ExecutionResult, type Sink, type SubscribePayload } from 'graphql-ws';
 import { signedWebSocket, webSocketUrl, type ForwardedHeaders } from './signed-websocket.ts';
 

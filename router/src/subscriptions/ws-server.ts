@@ -16,8 +16,10 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ApolloServer } from '@apollo/server';
-import type { Logger, RequestSigner, SessionWatch, TokenVerifier } from '@campus/kit';
-import { headerValue, sessionEnded } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import type { RequestSigner, SessionWatch, TokenVerifier } from '@campus/kit/identity';
+import { headerValue } from '@campus/kit/core';
+import { sessionEnded } from '@campus/kit/identity';
 import {
   getOperationAST,
   specifiedRules,

@@ -4,7 +4,8 @@
  * itself. Every change writes a CourseUpdated outbox row in its own transaction and, once
  * committed, tells courseUpdated subscribers.
  */
-import { badUserInput, conflict, displayText, lineText, longText, notFound, parseInput, type Viewer } from '@campus/kit';
+import { badUserInput, conflict, displayText, lineText, longText, notFound, parseInput } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
 import { z } from 'zod';
 import { languageTag } from './catalog.ts';
 import { isUniqueViolation, retryOnUniqueViolation, type CoursesDomain } from './domain.ts';
@@ -16,7 +17,7 @@ import { firstFreeSlug, slugify, slugInput } from './slugs.ts';
 
 type Tx = Prisma.TransactionClient;
 
-// The kit's text rules (packages/kit/src/validation.ts): a title must show something; only the
+// The kit's text rules (packages/kit/src/core/validation.ts): a title must show something; only the
 // description may span lines.
 const title = displayText(120);
 const subtitle = lineText(200)

@@ -4,7 +4,8 @@
  * text search goes through PostgreSQL full-text search on an expression GIN index (see the init
  * migration), which Prisma cannot express. Every other filter and order has a B-tree index.
  */
-import { lineText, parseInput, toConnection, toPage, type Connection, type PageArgs } from '@campus/kit';
+import { lineText, parseInput } from '@campus/kit/core';
+import { toConnection, toPage, type Connection, type PageArgs } from '@campus/kit/subgraph';
 import { z } from 'zod';
 import { Prisma, type Course, type CourseStatus, type PrismaClient } from './generated/prisma/client.ts';
 import { currencyCode, MAX_PRICE_AMOUNT } from './money.ts';

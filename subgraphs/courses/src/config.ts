@@ -1,5 +1,7 @@
 /** The courses service's configuration, read from the environment in one place. */
-import { jwksSourceEnv, parseEnv, SERVICE_JWKS_PATH, serviceConfig, serviceEnv, type Env, type ServiceConfig } from '@campus/kit';
+import { parseEnv, type Env } from '@campus/kit/core';
+import { jwksSourceEnv, SERVICE_JWKS_PATH } from '@campus/kit/identity';
+import { serviceConfig, serviceEnv, type ServiceConfig } from '@campus/kit/subgraph';
 import { z } from 'zod';
 
 const schema = z.object({

@@ -1,5 +1,7 @@
 /** The per-request context of the courses service: who is asking, and fresh loaders. */
-import { viewerFromAuthorization, type Logger, type PubSub, type RequestInfo, type TokenVerifier, type Viewer } from '@campus/kit';
+import type { Logger, RequestInfo } from '@campus/kit/core';
+import { viewerFromAuthorization, type TokenVerifier, type Viewer } from '@campus/kit/identity';
+import type { PubSub } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';

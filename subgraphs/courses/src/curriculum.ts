@@ -3,7 +3,7 @@
  * updatedAt, which also locks the course row, so concurrent edits of one course queue up instead of
  * computing positions from each other's half-written state.
  */
-import { badUserInput, conflict, displayText, longText, notFound, parseInput } from '@campus/kit';
+import { badUserInput, conflict, displayText, longText, notFound, parseInput } from '@campus/kit/core';
 import { z } from 'zod';
 import { LessonContentType } from './generated/prisma/enums.ts';
 import type { Course, Lesson, Prisma } from './generated/prisma/client.ts';

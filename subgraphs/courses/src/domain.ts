@@ -1,5 +1,5 @@
 /** What the domain functions (authoring, curriculum, enrollments, progress, fulfillment) work with. */
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
 import type { LiveEvents } from './live-events.ts';
 

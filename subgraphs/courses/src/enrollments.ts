@@ -4,7 +4,8 @@
  * Every status change appends to EnrollmentChange and moves Course.enrollmentCount, in the same
  * transaction, so the history and the count cannot disagree with the rows.
  */
-import { conflict, notFound, parseInput, type Viewer } from '@campus/kit';
+import { conflict, notFound, parseInput } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { retryOnUniqueViolation, type CoursesDomain } from './domain.ts';

@@ -7,7 +7,8 @@
  * for an event that can never succeed (malformed, or naming a course that does not exist): those
  * are logged loudly and acknowledged instead of being retried forever.
  */
-import { isGraphQLErrorWithCode, type DomainEvent, type EventBus, type Logger } from '@campus/kit';
+import { isGraphQLErrorWithCode, type Logger } from '@campus/kit/core';
+import type { DomainEvent, EventBus } from '@campus/kit/events';
 import { z } from 'zod';
 import type { CoursesDomain } from './domain.ts';
 import { CONSUMER, enrollAfterPurchase, revokeAfterRefund, type FulfillmentResult, type PaymentFact } from './fulfillment.ts';

@@ -7,7 +7,8 @@
  *     the late purchase sees it and does not grant access for money already returned.
  * Fulfilment ignores the course's status: the money was taken, so an archived course is still given.
  */
-import { handleOnce, notFound } from '@campus/kit';
+import { notFound } from '@campus/kit/core';
+import { handleOnce } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
 import { retryOnUniqueViolation } from './domain.ts';
 import { findEnrollment, grantAccess, revokeAccess, type EnrollmentResult } from './enrollments.ts';

@@ -6,7 +6,8 @@
  * its outbox. Without it there is no bus to join, since an in-process bus in a process of its own
  * would hear nobody; outbox rows then wait until a bus is configured.
  */
-import { createEventBus, createLogger } from '@campus/kit';
+import { createLogger } from '@campus/kit/core';
+import { createEventBus } from '@campus/kit/events';
 import { loadConfig } from './config.ts';
 import { createCoursesService } from './service.ts';
 

@@ -7,7 +7,8 @@
  * the way out (`revive*`), identically on the in-memory pub/sub. Publishing is best effort: the
  * change is committed and a client that missed an event re-queries on reconnect.
  */
-import type { Logger, PubSub } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import type { PubSub } from '@campus/kit/events';
 import type { Course, Enrollment } from './generated/prisma/client.ts';
 import type { LessonModel } from './models.ts';
 

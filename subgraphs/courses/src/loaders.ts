@@ -3,7 +3,9 @@
  * subscription event), never shared: a shared loader would serve one viewer's rows to another and
  * serve stale rows forever. Each batch function is one SQL statement for all its keys.
  */
-import { groupByKeys, notFound, orderByKeys, type Viewer } from '@campus/kit';
+import { notFound } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
+import { groupByKeys, orderByKeys } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
 import { Prisma, type Course, type Enrollment, type EnrollmentStatus, type PrismaClient } from './generated/prisma/client.ts';
 import { enumArray } from './catalog.ts';

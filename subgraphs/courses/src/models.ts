@@ -1,5 +1,5 @@
 /** What resolvers return for GraphQL types whose shape differs from the generated types (codegen mappers). */
-import type { Connection } from '@campus/kit';
+import type { Connection } from '@campus/kit/subgraph';
 import type { Course, Enrollment, Lesson } from './generated/prisma/client.ts';
 
 export type CourseModel = Course;

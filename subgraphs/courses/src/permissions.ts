@@ -7,7 +7,8 @@
  * Rules that depend on the parent or on data use `no_cache`: the loaders already cache the rows,
  * and hashing every parent for shield's cache would cost more than the check.
  */
-import { allow, and, applyShield, federationRules, forbidden, hasRole, isAdmin, isAuthenticated, notFound, rule, unauthenticated } from '@campus/kit';
+import { forbidden, notFound, unauthenticated } from '@campus/kit/core';
+import { allow, and, applyShield, federationRules, hasRole, isAdmin, isAuthenticated, rule } from '@campus/kit/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import type { Context } from './context.ts';
 import type { Course, Enrollment } from './generated/prisma/client.ts';

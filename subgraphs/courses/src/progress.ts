@@ -2,7 +2,8 @@
  * Learning progress: which lessons a learner completed, rolled up server-side (never trusted from
  * a client) into Enrollment.progress, and the ACTIVE → COMPLETED step when the last one is done.
  */
-import { forbidden, notFound, parseInput, type Viewer } from '@campus/kit';
+import { forbidden, notFound, parseInput } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
 import { z } from 'zod';
 import type { CoursesDomain } from './domain.ts';
 import type { Enrollment } from './generated/prisma/client.ts';

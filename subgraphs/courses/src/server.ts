@@ -1,5 +1,8 @@
 /** createServer(deps): the courses subgraph as an HTTP + graphql-ws handler; never listens by itself. */
-import { createSubgraphServer, remoteTokenVerifier, type Logger, type PubSub, type SessionRevocations, type SubgraphServer, type TokenVerifier } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import { remoteTokenVerifier, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
+import type { PubSub } from '@campus/kit/events';
+import { createSubgraphServer, type SubgraphServer } from '@campus/kit/subgraph';
 import { PAYMENTS_MAY_ASK } from './callers.ts';
 import type { CoursesConfig } from './config.ts';
 import { contextFactory } from './context.ts';

@@ -3,22 +3,10 @@
  * event consumption and the outbox relay (when given a bus), server. Used by index.ts (its own
  * process) and by the embedded stack (all services in one).
  */
-import {
-  createLogger,
-  createOutboxRelay,
-  createPubSub,
-  createSessionRevocations,
-  createStatementTap,
-  openServiceDatabase,
-  type EventBus,
-  type Logger,
-  type OutboxRelay,
-  type PubSub,
-  type SessionRevocations,
-  type StatementTap,
-  type SubgraphServer,
-  type TokenVerifier,
-} from '@campus/kit';
+import { createLogger, type Logger } from '@campus/kit/core';
+import { createSessionRevocations, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
+import { createOutboxRelay, createPubSub, type EventBus, type OutboxRelay, type PubSub } from '@campus/kit/events';
+import { createStatementTap, openServiceDatabase, type StatementTap, type SubgraphServer } from '@campus/kit/subgraph';
 import type { CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';

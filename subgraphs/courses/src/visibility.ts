@@ -7,7 +7,7 @@
  *   - Lesson content: learners enrolled in the course (ACTIVE or COMPLETED), its instructor and
  *     admins; preview lessons to everyone who can see the course.
  */
-import type { Viewer } from '@campus/kit';
+import type { Viewer } from '@campus/kit/identity';
 import type { Course, Enrollment } from './generated/prisma/client.ts';
 import type { Loaders } from './loaders.ts';
 import type { LessonModel } from './models.ts';

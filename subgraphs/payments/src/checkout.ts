@@ -11,7 +11,8 @@
  *      returned.
  *   4. Ask the provider to charge. The outcome arrives later through the webhook.
  */
-import { badUserInput, conflict, forbidden, lineText, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
+import { badUserInput, conflict, forbidden, lineText, notFound, parseInput, type Logger } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { Prisma, type Payment, type PrismaClient } from './generated/prisma/client.ts';
@@ -33,7 +34,7 @@ export interface CheckoutDeps {
 
 const checkoutInput = z.object({
   courseId: z.uuid('must be a course id (a UUID)'),
-  // One line each, no control characters (packages/kit/src/validation.ts): both are stored and logged.
+  // One line each, no control characters (packages/kit/src/core/validation.ts): both are stored and logged.
   paymentMethod: lineText(100).min(1, 'must not be empty'),
   idempotencyKey: lineText(255, { trim: false }).min(1, 'must not be empty'),
 });

@@ -1,6 +1,8 @@
 /** The payments service's configuration, read from the environment in one place. */
 import { randomBytes } from 'node:crypto';
-import { generateServiceKeyPem, parseEnv, serviceConfig, serviceEnv, signingKeysEnv, type Env, type ServiceConfig } from '@campus/kit';
+import { parseEnv, type Env } from '@campus/kit/core';
+import { generateServiceKeyPem, signingKeysEnv } from '@campus/kit/identity';
+import { serviceConfig, serviceEnv, type ServiceConfig } from '@campus/kit/subgraph';
 import { z } from 'zod';
 
 const schema = z

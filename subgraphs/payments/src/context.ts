@@ -1,5 +1,7 @@
 /** The per-request context of the payments service: who is asking, fresh loaders, and the domain's dependencies. */
-import { viewerFromAuthorization, type Logger, type PubSub, type RequestInfo, type TokenVerifier, type Viewer } from '@campus/kit';
+import type { Logger, RequestInfo } from '@campus/kit/core';
+import { viewerFromAuthorization, type TokenVerifier, type Viewer } from '@campus/kit/identity';
+import type { PubSub } from '@campus/kit/events';
 import type { CheckoutDeps } from './checkout.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';

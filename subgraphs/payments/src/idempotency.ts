@@ -6,7 +6,7 @@
  * primary key makes concurrent duplicates collide: one creates, the others read its result.
  */
 import { createHash } from 'node:crypto';
-import { conflict } from '@campus/kit';
+import { conflict } from '@campus/kit/core';
 import type { IdempotencyRecord, PrismaClient } from './generated/prisma/client.ts';
 
 export type IdempotentOperation = 'checkout';

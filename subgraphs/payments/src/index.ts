@@ -3,7 +3,8 @@
  * The only file that listens, handles signals or exits. With REDIS_URL the event bus is Redis
  * Streams and pub/sub is Redis, shared with the other services' processes.
  */
-import { createEventBus, createLogger, createPubSub } from '@campus/kit';
+import { createLogger } from '@campus/kit/core';
+import { createEventBus, createPubSub } from '@campus/kit/events';
 import { loadConfig } from './config.ts';
 import { createPaymentsService } from './service.ts';
 

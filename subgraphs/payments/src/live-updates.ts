@@ -6,7 +6,8 @@
  * can arrive late or twice). Published after the change is committed; best effort, since clients
  * re-query on reconnect and the bus, not pub/sub, carries what must not be lost.
  */
-import type { Logger, PubSub } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import type { PubSub } from '@campus/kit/events';
 
 export interface PaymentChanged {
   paymentId: string;

@@ -1,5 +1,5 @@
 /** Every DataLoader of the payments service; created per request in createContext, never shared. */
-import { groupByKeys, orderByKeys, type Page } from '@campus/kit';
+import { groupByKeys, orderByKeys, type Page } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
 import type { Payment, PrismaClient, Receipt, Refund } from './generated/prisma/client.ts';
 

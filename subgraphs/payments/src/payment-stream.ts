@@ -4,7 +4,7 @@
  * subscriber last received (messages can arrive late or twice). `return()` from graphql-ws ends
  * the stream at once and unsubscribes from the topic.
  */
-import { createPushIterator, type PubSubIterator } from '@campus/kit';
+import { createPushIterator, type PubSubIterator } from '@campus/kit/events';
 import type { Payment } from './generated/prisma/client.ts';
 import type { PaymentChanged } from './live-updates.ts';
 

@@ -3,7 +3,8 @@
  * A payment is its buyer's and admins' business; a course's sales its instructor's and admins'.
  * The rules hold for every path that reaches a type, `_entities` included.
  */
-import { allow, applyShield, federationRules, forbidden, isAdmin, isAuthenticated, rule, unauthenticated } from '@campus/kit';
+import { forbidden, unauthenticated } from '@campus/kit/core';
+import { allow, applyShield, federationRules, isAdmin, isAuthenticated, rule } from '@campus/kit/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import type { Context } from './context.ts';
 import type { Payment } from './generated/prisma/client.ts';

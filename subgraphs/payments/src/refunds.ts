@@ -8,7 +8,8 @@
  * PENDING or SUCCEEDED) makes concurrent requests collide; the loser, like any repeat, gets the
  * payment back as it is. A refund the provider refused (FAILED) frees the lock for another try.
  */
-import { conflict, forbidden, longText, notFound, parseInput, type Logger, type Viewer } from '@campus/kit';
+import { conflict, forbidden, longText, notFound, parseInput, type Logger } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
 import { z } from 'zod';
 import { Prisma, type Payment, type PrismaClient, type Refund } from './generated/prisma/client.ts';
 import type { LiveUpdates } from './live-updates.ts';

@@ -3,18 +3,10 @@
  * webhook (POST /webhooks/payments), which answers the provider, not the router, and the public
  * keys payments signs its own calls to courses and users with (GET /.well-known/service-jwks.json).
  */
-import {
-  createSubgraphServer,
-  remoteTokenVerifier,
-  JWKS_CACHE_MAX_AGE_MS,
-  SERVICE_JWKS_PATH,
-  type Logger,
-  type PubSub,
-  type RequestSigner,
-  type SessionRevocations,
-  type SubgraphServer,
-  type TokenVerifier,
-} from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import { remoteTokenVerifier, JWKS_CACHE_MAX_AGE_MS, SERVICE_JWKS_PATH, type RequestSigner, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
+import type { PubSub } from '@campus/kit/events';
+import { createSubgraphServer, type SubgraphServer } from '@campus/kit/subgraph';
 import type { PaymentsConfig } from './config.ts';
 import { contextFactory, type PaymentsDomain } from './context.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';

@@ -4,18 +4,10 @@
  * stack (all services in one), which hands in the shared pub/sub and event bus.
  */
 import type { AddressInfo } from 'node:net';
-import {
-  createLogger,
-  createOutboxRelay,
-  createRequestSigner,
-  createSessionRevocations,
-  openServiceDatabase,
-  type EventBus,
-  type Logger,
-  type PubSub,
-  type SessionRevocations,
-  type SubgraphServer,
-} from '@campus/kit';
+import { createLogger, type Logger } from '@campus/kit/core';
+import { createRequestSigner, createSessionRevocations, type SessionRevocations } from '@campus/kit/identity';
+import { createOutboxRelay, type EventBus, type PubSub } from '@campus/kit/events';
+import { openServiceDatabase, type SubgraphServer } from '@campus/kit/subgraph';
 import type { PaymentsConfig } from './config.ts';
 import type { PaymentsDomain } from './context.ts';
 import { PrismaClient } from './generated/prisma/client.ts';

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError, generateServiceKeyPem } from '@campus/kit';
+import { ConfigError } from '@campus/kit/core';
+import { generateServiceKeyPem } from '@campus/kit/identity';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createMemoryEventBus, type DomainEvent } from '@campus/kit';
+import { createMemoryEventBus, type DomainEvent } from '@campus/kit/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver, startPayments, testDatabase, waitFor, type TestDatabase } from './harness.ts';
 import { intentEvent, pendingPayment } from './fixtures.ts';

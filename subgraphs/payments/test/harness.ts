@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMemoryEventBus, createMemoryPubSub, type Env, type EventBus, type PubSub } from '@campus/kit';
+import { createLogger, type Env } from '@campus/kit/core';
+import { createMemoryEventBus, createMemoryPubSub, type EventBus, type PubSub } from '@campus/kit/events';
 import pg from 'pg';
 import { loadConfig, type PaymentsConfig } from '../src/config.ts';
 import { createPaymentsService, type PaymentsService } from '../src/service.ts';

@@ -3,7 +3,7 @@
  * deliveries change anything; duplicates and out-of-order deliveries change nothing more; an
  * accepted success issues a receipt and puts PaymentSucceeded on the bus through the outbox.
  */
-import type { DomainEvent } from '@campus/kit';
+import type { DomainEvent } from '@campus/kit/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliver, startPayments, waitFor, type PaymentsHarness } from './harness.ts';
 import { intentEvent, pendingPayment } from './fixtures.ts';

@@ -3,7 +3,8 @@
  * database, the password hasher, the throttle and the session issuer. Role changes and other
  * privileged operations are in authority.ts.
  */
-import { badUserInput, conflict, displayText, forbidden, notFound, parseInput, unauthenticated, type SessionRevocations } from '@campus/kit';
+import { badUserInput, conflict, displayText, forbidden, notFound, parseInput, unauthenticated } from '@campus/kit/core';
+import type { SessionRevocations } from '@campus/kit/identity';
 import { z } from 'zod';
 import { Prisma, type PrismaClient, type User } from './generated/prisma/client.ts';
 import { reserveLoginAttempt, type ThrottleSettings } from './login-throttle.ts';
@@ -19,7 +20,7 @@ export interface AccountDeps {
   passwords: PasswordVerifier;
   /** Tells the user's open clients when their sessions end (Subscription.mySessionEvents). */
   events: SessionEvents;
-  /** Where ended sessions are recorded for every token verifier (packages/kit/src/session-revocation.ts). */
+  /** Where ended sessions are recorded for every token verifier (packages/kit/src/identity/session-revocation.ts). */
   revocations: SessionRevocations;
 }
 

@@ -11,7 +11,8 @@
  * Ranks (STUDENT < INSTRUCTOR < ADMIN): an actor may not give a role above their own, raise their
  * own, or change the role or end the sessions of anyone ranked above them.
  */
-import { badUserInput, forbidden, notFound, parseInput, type Role } from '@campus/kit';
+import { badUserInput, forbidden, notFound, parseInput } from '@campus/kit/core';
+import type { Role } from '@campus/kit/identity';
 import { z } from 'zod';
 import type { Prisma, User } from './generated/prisma/client.ts';
 import type { AccountDeps } from './accounts.ts';

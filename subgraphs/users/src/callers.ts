@@ -1,10 +1,10 @@
 /**
  * The services other than the router that may call the users service, and what each may ask
- * (packages/kit/src/service-identity/caller-permissions.ts). Payments reads the buyer's name and
+ * (packages/kit/src/identity/caller-permissions.ts). Payments reads the buyer's name and
  * email for the receipt (subgraphs/payments/src/remote/users-client.ts) and nothing else; the
  * buyer's own token is forwarded, so the shield still decides whether the email is visible.
  */
-import type { CallerPermissions } from '@campus/kit';
+import type { CallerPermissions } from '@campus/kit/identity';
 
 export const PAYMENTS_MAY_ASK: CallerPermissions = {
   query: ['_entities'],

@@ -1,5 +1,7 @@
 /** The per-request context of the users service: who is asking, and fresh loaders. */
-import { asUnauthorizedResponse, viewerFromAuthorization, type Logger, type PubSub, type RequestInfo, type TokenVerifier, type Viewer } from '@campus/kit';
+import type { Logger, RequestInfo } from '@campus/kit/core';
+import { asUnauthorizedResponse, viewerFromAuthorization, type TokenVerifier, type Viewer } from '@campus/kit/identity';
+import type { PubSub } from '@campus/kit/events';
 import type { AccountDeps } from './accounts.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';

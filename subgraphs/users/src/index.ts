@@ -2,7 +2,7 @@
  * The users service as its own process (production): `npm start -w @campus/users`.
  * The only file that listens, handles signals or exits.
  */
-import { createLogger } from '@campus/kit';
+import { createLogger } from '@campus/kit/core';
 import { loadConfig } from './config.ts';
 import { createUsersService } from './service.ts';
 

@@ -1,5 +1,5 @@
 /** Every DataLoader of the users service; created per request in createContext, never shared. */
-import { orderByKeys } from '@campus/kit';
+import { orderByKeys } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
 import type { PrismaClient, User } from './generated/prisma/client.ts';
 

@@ -17,10 +17,10 @@
  * A lockout that has ended starts a fresh window.
  *
  * The address is the one the router trusts (TRUST_PROXY, router/src/edge/trust-proxy.ts), bucketed
- * like the router's own rate limits (packages/kit/src/client-address.ts).
+ * like the router's own rate limits (packages/kit/src/core/client-address.ts).
  */
-import { rateLimited } from '@campus/kit';
-import { addressKey } from '@campus/kit/client-address';
+import { rateLimited } from '@campus/kit/core';
+import { addressKey } from '@campus/kit/core';
 import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
 
 export interface ThrottleSettings {

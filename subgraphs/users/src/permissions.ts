@@ -4,7 +4,8 @@
  * every request (context.ts), not the token's claim: `isAdmin` is fresh authority. authority.ts
  * checks it once more where it writes.
  */
-import { allow, applyShield, federationRules, forbidden, isAdmin, isAuthenticated, rule } from '@campus/kit';
+import { forbidden } from '@campus/kit/core';
+import { allow, applyShield, federationRules, isAdmin, isAuthenticated, rule } from '@campus/kit/subgraph';
 import type { GraphQLSchema } from 'graphql';
 import type { Context } from './context.ts';
 import type { User } from './generated/prisma/client.ts';

@@ -2,7 +2,10 @@
  * createServer(deps): the users subgraph as an HTTP + graphql-ws handler. Adds the JWKS endpoint
  * other services verify access tokens with.
  */
-import { createSubgraphServer, localTokenVerifier, type Logger, type PubSub, type SessionRevocations, type SubgraphServer } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import { localTokenVerifier, type SessionRevocations } from '@campus/kit/identity';
+import type { PubSub } from '@campus/kit/events';
+import { createSubgraphServer, type SubgraphServer } from '@campus/kit/subgraph';
 import type { AccountDeps } from './accounts.ts';
 import { PAYMENTS_MAY_ASK } from './callers.ts';
 import type { UsersConfig } from './config.ts';

@@ -2,18 +2,10 @@
  * Assembles the users service from its config: database (migrated), Prisma client, signing keys,
  * server. Used by index.ts (its own process) and by the embedded stack (all services in one).
  */
-import {
-  createLogger,
-  createPubSub,
-  createSessionRevocations,
-  createStatementTap,
-  openServiceDatabase,
-  type Logger,
-  type PubSub,
-  type SessionRevocations,
-  type StatementTap,
-  type SubgraphServer,
-} from '@campus/kit';
+import { createLogger, type Logger } from '@campus/kit/core';
+import { createSessionRevocations, type SessionRevocations } from '@campus/kit/identity';
+import { createPubSub, type PubSub } from '@campus/kit/events';
+import { createStatementTap, openServiceDatabase, type StatementTap, type SubgraphServer } from '@campus/kit/subgraph';
 import type { UsersConfig } from './config.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { createPasswordVerifier } from './passwords.ts';

@@ -7,9 +7,11 @@
  * nothing but the early warning: its next refresh fails anyway).
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger, PubSub, Role, SessionEndReason } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
+import type { Role, SessionEndReason } from '@campus/kit/identity';
+import type { PubSub } from '@campus/kit/events';
 
-/** The reasons a session ends are the kit's (packages/kit/src/session-revocation.ts): verifiers name them too. */
+/** The reasons a session ends are the kit's (packages/kit/src/identity/session-revocation.ts): verifiers name them too. */
 export type SessionEventReason = SessionEndReason;
 
 /** What travels on the topic (JSON). */

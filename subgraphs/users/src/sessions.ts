@@ -6,21 +6,12 @@
  *
  * The family's id is the access token's `sid`. Ending a session (endSessions) marks the family
  * revoked here, records its id in the revocation store every token verifier asks
- * (packages/kit/src/session-revocation.ts), then tells the user's open clients why
+ * (packages/kit/src/identity/session-revocation.ts), then tells the user's open clients why
  * (session-events.ts); docs/identity/sessions.md has the whole picture.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import {
-  ACCESS_TOKEN_AUDIENCE,
-  ACCESS_TOKEN_ISSUER,
-  forbidden,
-  sessionEnded,
-  unauthenticated,
-  type Role,
-  type SessionEndReason,
-  type SessionRevocations,
-  type Viewer,
-} from '@campus/kit';
+import { forbidden, unauthenticated } from '@campus/kit/core';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, sessionEnded, type Role, type SessionEndReason, type SessionRevocations, type Viewer } from '@campus/kit/identity';
 import { SignJWT } from 'jose';
 import type { Prisma, PrismaClient, User } from './generated/prisma/client.ts';
 import type { SessionEvents } from './session-events.ts';

@@ -1,5 +1,5 @@
 /** The EventBus a process runs with: Redis Streams when a URL is configured, in process otherwise. */
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../core/logger.ts';
 import type { EventBus } from './event-bus.ts';
 import { createMemoryEventBus } from './memory-bus.ts';
 import { createRedisEventBus } from './redis-bus.ts';

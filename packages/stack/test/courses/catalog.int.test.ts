@@ -2,7 +2,7 @@
  * The catalog over the demo data (seed scale 1) through the real schema: every filter narrows to
  * what it says, every order holds across pages, pages never overlap, and the page size is capped.
  */
-import { MAX_PAGE_SIZE } from '@campus/kit';
+import { MAX_PAGE_SIZE } from '@campus/kit/subgraph';
 import { errorCode } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCourses } from '../../../../prisma/courses/seed.ts';

@@ -2,7 +2,7 @@
  * The courses subgraph end to end: clients talking to the router over HTTP, with users and courses
  * behind it on real databases and real token verification at every hop.
  */
-import { DEMO_ACCOUNTS } from '@campus/kit';
+import { DEMO_ACCOUNTS } from '@campus/kit/core';
 import { errorCode, graphql, startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logInAs, newAccount, type Account } from './router-clients.ts';

@@ -1,5 +1,5 @@
 /** The courses service's pure rules: progress, publish checks, prices, slugs, search words, config. */
-import { generateServiceKeyPem, publicJwks } from '@campus/kit';
+import { generateServiceKeyPem, publicJwks } from '@campus/kit/identity';
 import { describe, expect, it } from 'vitest';
 import { publishProblems } from '@campus/courses/authoring';
 import { searchQuery } from '@campus/courses/catalog';

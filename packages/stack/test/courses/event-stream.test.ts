@@ -1,4 +1,4 @@
-import { createMemoryPubSub } from '@campus/kit';
+import { createMemoryPubSub } from '@campus/kit/events';
 import { describe, expect, it } from 'vitest';
 import { filterMap } from '@campus/courses/event-stream';
 

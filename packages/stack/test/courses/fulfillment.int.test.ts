@@ -4,7 +4,8 @@
  * access, and the bus consumer drops events that can never succeed instead of retrying forever.
  */
 import { randomUUID } from 'node:crypto';
-import { createMemoryEventBus, domainEvent, seedUuid, type EventBus } from '@campus/kit';
+import { seedUuid } from '@campus/kit/core';
+import { createMemoryEventBus, domainEvent, type EventBus } from '@campus/kit/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrollAfterPurchase, revokeAfterRefund, type PaymentFact } from '@campus/courses/fulfillment';
 import { buildCourse, type BuiltCourse } from './fixtures.ts';

@@ -7,20 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import {
-  createLogger,
-  createMemoryPubSub,
-  createMemorySessionRevocations,
-  createRequestSigner,
-  generateServiceKeyPem,
-  localTokenVerifier,
-  publicJwks,
-  ROUTER_ISSUER,
-  seedUuid,
-  type EventBus,
-  type PubSub,
-  type Role,
-} from '@campus/kit';
+import { createLogger, seedUuid } from '@campus/kit/core';
+import { createMemorySessionRevocations, createRequestSigner, generateServiceKeyPem, localTokenVerifier, publicJwks, type Role } from '@campus/kit/identity';
+import { createMemoryPubSub, type EventBus, type PubSub } from '@campus/kit/events';
+import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import { createTestDatabases } from '@campus/stack/test-databases';
 import { signedSubgraphRequest, type GraphQLResponse } from '@campus/stack/testing';
 import { connectWs, signedUpgradeHeaders, type WsConnection } from '@campus/stack/ws-testing';

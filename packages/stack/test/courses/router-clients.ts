@@ -1,6 +1,7 @@
 /** Accounts for the end-to-end tests, made the way clients make them: through the router. */
 import { randomUUID } from 'node:crypto';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, type Role } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
+import type { Role } from '@campus/kit/identity';
 import { graphql, logIn } from '@campus/stack/testing';
 
 export interface Account {

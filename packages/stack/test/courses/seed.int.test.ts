@@ -1,5 +1,5 @@
 /** The courses seed on a real database: what it writes is consistent, and running it again writes nothing. */
-import { DEMO_ACCOUNTS } from '@campus/kit';
+import { DEMO_ACCOUNTS } from '@campus/kit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCourses } from '../../../../prisma/courses/seed.ts';
 import { startCourses, type CoursesHarness } from './harness.ts';

@@ -1,5 +1,5 @@
 /** The demo data plan (no database): realistic shapes, deterministic, scaling with its parameter. */
-import { DEMO_ACCOUNTS, seededStudentId } from '@campus/kit';
+import { DEMO_ACCOUNTS, seededStudentId } from '@campus/kit/core';
 import { describe, expect, it } from 'vitest';
 import { coursesSeedSize, planCoursesSeed } from '../../../../prisma/courses/seed.ts';
 

@@ -4,7 +4,7 @@
  * entity fetches on the others (users, courses), as the query planner planned it.
  */
 import { randomUUID } from 'node:crypto';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
 import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

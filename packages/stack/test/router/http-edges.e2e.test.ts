@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { generateServiceKeyPem } from '@campus/kit';
+import { generateServiceKeyPem } from '@campus/kit/identity';
 import { connectWs, within, type WsConnection } from '@campus/stack/ws-testing';
 import type { GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';

@@ -3,7 +3,7 @@
  * graphql-ws, on the defaults a deployment gets (only the response cap is lowered, so a small
  * seeded catalog can exceed it).
  */
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { errorCode, graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
 import { connectWs, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

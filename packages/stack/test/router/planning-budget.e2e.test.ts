@@ -3,7 +3,7 @@
  * limits raised so they reach the planner at all) fail with QUERY_PLANNING_TIMEOUT, and while
  * sixteen of them are in flight the router's own thread keeps answering everyone else.
  */
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { errorCode, graphql, logIn, startTestStack, waitFor, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
 import { connectWs, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD, type Env } from '@campus/kit';
+import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD, type Env } from '@campus/kit/core';
 import { errorCode, graphql, logIn, LOG_IN, startTestStack, waitFor, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
 import { connectWs, wsUrl, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
 import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

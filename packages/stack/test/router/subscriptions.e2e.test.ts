@@ -4,7 +4,7 @@
  * What the subgraph holds open is read on the subgraph's side (its graphql-ws hooks).
  */
 import { appendFileSync } from 'node:fs';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
 import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

@@ -2,7 +2,9 @@
  * Accounts end to end: a client talking to the router over HTTP, the users subgraph behind it on a
  * real database, real Argon2 and real JWT verification at both hops.
  */
-import { createRequestSigner, DEMO_ACCOUNTS, DEMO_PASSWORD, generateServiceKeyPem, ROUTER_ISSUER } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
+import { createRequestSigner, generateServiceKeyPem } from '@campus/kit/identity';
+import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import { errorCode, graphql, logIn, LOG_IN, signedSubgraphRequest, startTestStack, type TestStack } from '@campus/stack/testing';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

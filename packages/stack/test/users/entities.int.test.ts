@@ -3,7 +3,7 @@
  * for N references (DataLoader), and field rules still hiding emails from everyone but the user and
  * admins. Real database (PostgreSQL with TEST_DATABASE_URL, PGlite otherwise), real signed HTTP.
  */
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededStudentId } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededStudentId } from '@campus/kit/core';
 import { errorCode, logIn, signedSubgraphRequest, startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -6,7 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createLogger, createMemoryPubSub, createRedisPubSub, createRequestSigner, generateServiceKeyPem, publicJwks, ROUTER_ISSUER, type PubSub } from '@campus/kit';
+import { createLogger } from '@campus/kit/core';
+import { createRequestSigner, generateServiceKeyPem, publicJwks } from '@campus/kit/identity';
+import { createMemoryPubSub, createRedisPubSub, type PubSub } from '@campus/kit/events';
+import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import { createTestDatabases, type TestDatabases } from '@campus/stack/test-databases';
 import { signedSubgraphRequest } from '@campus/stack/testing';
 import { connectWs, signedUpgradeHeaders, waitUntil, type WsConnection } from '@campus/stack/ws-testing';

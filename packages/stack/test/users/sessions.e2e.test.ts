@@ -6,7 +6,8 @@
  * holding a leaked key-signed token would present them.
  */
 import { randomUUID } from 'node:crypto';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, DEMO_ACCOUNTS, DEMO_PASSWORD, REQUIRED_CLAIMS } from '@campus/kit';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, REQUIRED_CLAIMS } from '@campus/kit/identity';
 import { errorCode, graphql, logIn, signedSubgraphRequest, startTestStack, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
 import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
 import { exportPKCS8, generateKeyPair, SignJWT, type JWTPayload } from 'jose';

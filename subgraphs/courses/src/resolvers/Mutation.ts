@@ -1,4 +1,5 @@
-import { unauthenticated, type Viewer } from '@campus/kit';
+import { unauthenticated } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
 import { archiveCourse, createCourse, publishCourse, unpublishCourse, updateCourse } from '../authoring.ts';
 import { renewLoaders, type Context } from '../context.ts';
 import { addLesson, deleteLesson, reorderLessons, updateLesson } from '../curriculum.ts';

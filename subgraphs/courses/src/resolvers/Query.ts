@@ -1,4 +1,4 @@
-import { badUserInput } from '@campus/kit';
+import { badUserInput } from '@campus/kit/core';
 import { findCourses } from '../catalog.ts';
 import type { QueryResolvers } from '../generated/graphql.ts';
 

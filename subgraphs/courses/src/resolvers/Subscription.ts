@@ -1,4 +1,5 @@
-import { listen, unauthenticated } from '@campus/kit';
+import { unauthenticated } from '@campus/kit/core';
+import { listen } from '@campus/kit/events';
 import { renewLoaders, type Context } from '../context.ts';
 import { filterMap } from '../event-stream.ts';
 import type { Course, Enrollment } from '../generated/prisma/client.ts';

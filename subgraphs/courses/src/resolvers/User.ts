@@ -1,4 +1,4 @@
-import { toConnection, toPage } from '@campus/kit';
+import { toConnection, toPage } from '@campus/kit/subgraph';
 import type { UserResolvers } from '../generated/graphql.ts';
 import { seesEveryCourseOf } from '../visibility.ts';
 

@@ -4,7 +4,7 @@
  * Deliveries still scheduled when the provider closes are dropped, as a provider would lose
  * them if our endpoint vanished for good; a real provider keeps retrying for days.
  */
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '../webhooks/signature.ts';
 
 export interface WebhookSenderOptions {

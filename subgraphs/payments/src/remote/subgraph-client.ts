@@ -7,7 +7,8 @@
  * viewer may see, never more.
  */
 import { GraphQLError } from 'graphql';
-import { Headers, type Logger, type RequestSigner } from '@campus/kit';
+import { Headers, type Logger } from '@campus/kit/core';
+import type { RequestSigner } from '@campus/kit/identity';
 
 export interface SubgraphClientOptions {
   /** Base URL of the service, e.g. http://127.0.0.1:4002 (its GraphQL endpoint is /graphql). */

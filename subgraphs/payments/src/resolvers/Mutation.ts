@@ -1,4 +1,5 @@
-import { unauthenticated, type Viewer } from '@campus/kit';
+import { unauthenticated } from '@campus/kit/core';
+import type { Viewer } from '@campus/kit/identity';
 import { checkout } from '../checkout.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
 import { refundPayment, requestRefund } from '../refunds.ts';

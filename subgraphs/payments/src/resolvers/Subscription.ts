@@ -1,4 +1,5 @@
-import { listen, notFound, unauthenticated } from '@campus/kit';
+import { notFound, unauthenticated } from '@campus/kit/core';
+import { listen } from '@campus/kit/events';
 import type { SubscriptionResolvers } from '../generated/graphql.ts';
 import { paymentTopic, userPaymentsTopic, type PaymentChanged } from '../live-updates.ts';
 import type { Context } from '../context.ts';

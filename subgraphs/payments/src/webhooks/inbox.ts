@@ -5,7 +5,7 @@
  * with marking it processed. An event whose processing fails (say the database blipped) stays
  * unprocessed and is retried on the next poll, also after a restart, by any instance.
  */
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import type { Payment, PrismaClient } from '../generated/prisma/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { applyProviderEvent, type Applied } from './apply-event.ts';

@@ -6,7 +6,7 @@
  * event is stored (once per event id) and answered with 200 before it is processed.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from '@campus/kit';
+import type { Logger } from '@campus/kit/core';
 import type { Inbox } from './inbox.ts';
 import { providerEnvelope } from './provider-event.ts';
 import { verifyWebhook, WEBHOOK_SIGNATURE_HEADER } from './signature.ts';

@@ -1,4 +1,4 @@
-import { unauthenticated } from '@campus/kit';
+import { unauthenticated } from '@campus/kit/core';
 import { changePassword, logIn, signUp, updateProfile } from '../accounts.ts';
 import { revokeSessions, setUserRole } from '../authority.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';

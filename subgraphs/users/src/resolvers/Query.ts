@@ -1,4 +1,5 @@
-import { escapeLike, toConnection, toPage } from '@campus/kit';
+import { escapeLike } from '@campus/kit/core';
+import { toConnection, toPage } from '@campus/kit/subgraph';
 import type { QueryResolvers } from '../generated/graphql.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 

@@ -1,4 +1,5 @@
-import { listen, unauthenticated } from '@campus/kit';
+import { unauthenticated } from '@campus/kit/core';
+import { listen } from '@campus/kit/events';
 import type { SubscriptionResolvers } from '../generated/graphql.ts';
 import { sessionEventsTopic, type SessionEventRoot } from '../session-events.ts';
 

@@ -1,6 +1,6 @@
 /** The PubSub a service runs with: Redis when a URL is configured, in memory otherwise. */
 import { z } from 'zod';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../core/logger.ts';
 import { createMemoryPubSub } from './memory-pubsub.ts';
 import type { PubSub } from './pubsub.ts';
 import { createRedisPubSub } from './redis-pubsub.ts';

@@ -7,9 +7,9 @@
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddlewareFunction } from 'graphql-middleware';
 import { allow, deny, rule, shield, type IRules } from 'graphql-shield';
-import { forbidden, missingRecordIsNotFound, unauthenticated } from './errors.ts';
-import { checkArguments } from './validation.ts';
-import type { Role, Viewer } from './viewer.ts';
+import { forbidden, missingRecordIsNotFound, unauthenticated } from '../core/errors.ts';
+import { checkArguments } from '../core/validation.ts';
+import type { Role, Viewer } from '../identity/viewer.ts';
 
 export { allow, and, chain, deny, or, rule } from 'graphql-shield';
 

@@ -10,7 +10,7 @@
  * choice (router/src/edge/rate-limits.ts).
  */
 import { Redis } from 'ioredis';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../core/logger.ts';
 
 export interface SeenRequestIds {
   /** True the first time `id` is offered (then remembered for `ttlMs`); false when it was seen. */

@@ -2,7 +2,7 @@
  * Relay connections (docs/decisions.md): `first`/`after`, `pageInfo`, `totalCount`, and a
  * maximum page size so one request cannot ask for a whole table. Cursors are opaque offsets.
  */
-import { badUserInput } from './errors.ts';
+import { badUserInput } from '../core/errors.ts';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;

@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID, sign as edSign } from 'node:crypto';
 import { errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { loadServiceKey, SERVICE_SIGNATURE_ALG } from './keys.ts';
+import { loadServiceKey, SERVICE_SIGNATURE_ALG } from './service-keys.ts';
 import type { SeenRequestIds } from './seen-request-ids.ts';
 
 /**

@@ -5,7 +5,7 @@
  */
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
-import { unauthenticated } from './errors.ts';
+import { unauthenticated } from '../core/errors.ts';
 import { sessionEnded, type SessionRevocations } from './session-revocation.ts';
 
 export const ROLES = ['STUDENT', 'INSTRUCTOR', 'ADMIN'] as const;

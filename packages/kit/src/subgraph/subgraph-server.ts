@@ -18,9 +18,9 @@ import express, { type Express } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import type { Logger } from '../logger.ts';
-import { formatErrorFor } from './format-error.ts';
-import { requestInfo, type RequestInfo } from './request-info.ts';
+import type { Logger } from '../core/logger.ts';
+import { formatErrorFor } from '../core/format-error.ts';
+import { requestInfo, type RequestInfo } from '../core/request-info.ts';
 import { createRequestGate, type RawBodyRequest, type SubgraphIdentity } from './signed-requests.ts';
 
 export interface SubgraphServerOptions<C extends BaseContext> {

@@ -11,8 +11,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { applyMigrations } from './migrations.ts';
-import { fromPgClient, fromPglite, type SqlConnection } from './sql-connection.ts';
+import { applyMigrations } from '../tooling/migrations.ts';
+import { fromPgClient, fromPglite, type SqlConnection } from '../tooling/sql-connection.ts';
 
 export interface DatabaseOptions {
   /** PostgreSQL URL; when absent the embedded PGlite is used. */

@@ -7,12 +7,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
-import { Headers, headerValue } from '../headers.ts';
-import type { Logger } from '../logger.ts';
-import { callerOperationProblem, type CallerPermissions } from '../service-identity/caller-permissions.ts';
-import { keySetFrom } from '../service-identity/keys.ts';
-import { verifyRequestSignature, type RequestCheck, type RequestVerifier, type SignedParts } from '../service-identity/request-signature.ts';
-import { createSeenRequestIds } from '../service-identity/seen-request-ids.ts';
+import { Headers, headerValue } from '../core/headers.ts';
+import type { Logger } from '../core/logger.ts';
+import { callerOperationProblem, type CallerPermissions } from '../identity/caller-permissions.ts';
+import { keySetFrom } from '../identity/service-keys.ts';
+import { verifyRequestSignature, type RequestCheck, type RequestVerifier, type SignedParts } from '../identity/request-signature.ts';
+import { createSeenRequestIds } from '../identity/seen-request-ids.ts';
 
 /** The issuer name the router signs as; the only caller that may ask anything and open WebSockets. */
 export const ROUTER_ISSUER = 'router';

@@ -24,9 +24,9 @@
 import { GraphQLError } from 'graphql';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { parseEnv, type Env } from './config.ts';
-import { ErrorCode } from './errors.ts';
-import type { Logger } from './logger.ts';
+import { parseEnv, type Env } from '../core/config.ts';
+import { ErrorCode } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** Why a session ended. The users service's `SessionEventReason` (schema.graphql) names the same. */
 export const SESSION_END_REASONS = ['LOGGED_OUT', 'REFRESH_TOKEN_REUSED', 'ROLE_CHANGED', 'PASSWORD_CHANGED', 'REVOKED_BY_ADMIN'] as const;

@@ -6,10 +6,10 @@
  * its typed config, and adds only what is its own.
  */
 import { z } from 'zod';
-import { commonEnv, port } from './config.ts';
-import { pubsubEnv } from './pubsub/create-pubsub.ts';
-import { jwksSourceEnv, SERVICE_JWKS_PATH } from './service-identity/keys.ts';
-import { sessionEnv, sessionStoreConfig, type SessionStoreConfig } from './session-revocation.ts';
+import { commonEnv, port } from '../core/config.ts';
+import { pubsubEnv } from '../events/create-pubsub.ts';
+import { jwksSourceEnv, SERVICE_JWKS_PATH } from '../identity/service-keys.ts';
+import { sessionEnv, sessionStoreConfig, type SessionStoreConfig } from '../identity/session-revocation.ts';
 
 type Prefixed<P extends string> = {
   [K in `${P}_PORT`]: ReturnType<typeof port>;

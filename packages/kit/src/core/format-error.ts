@@ -4,7 +4,7 @@
  * from a library. The original is logged with the request id instead.
  */
 import type { GraphQLFormattedError } from 'graphql';
-import type { Logger } from '../logger.ts';
+import type { Logger } from './logger.ts';
 
 const CLIENT_SAFE_CODES = new Set([
   'UNAUTHENTICATED',

@@ -1,7 +1,7 @@
 /** What every service reads off an incoming request, HTTP or WebSocket upgrade alike. */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Headers, headerValue } from '../headers.ts';
+import { Headers, headerValue } from './headers.ts';
 
 export interface RequestInfo {
   requestId: string;

@@ -1,0 +1,4 @@
+export * from './codegen.ts';
+export * from './migrations.ts';
+export * from './schema-engine.ts';
+export * from './sql-connection.ts';
