@@ -2,8 +2,8 @@
  * npm run db:migration:create -- <service> <name>
  *
  * The offline stand-in for `prisma migrate dev --create-only`: asks Prisma's WASM schema engine what
- * SQL takes the committed migrations to the current prisma/<service>/schema.prisma and writes it as
- * prisma/<service>/migrations/<UTC YYYYMMDDHHMMSS>_<name>/migration.sql, plus migration_lock.toml
+ * SQL takes the committed migrations to the current subgraphs/<service>/prisma/schema.prisma and writes it as
+ * subgraphs/<service>/prisma/migrations/<UTC YYYYMMDDHHMMSS>_<name>/migration.sql, plus migration_lock.toml
  * when missing. Review the SQL before committing; see docs/migrations.md.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -24,7 +24,7 @@ if (!service || !name) fail('usage: npm run db:migration:create -- <service> <na
 // Prisma's own names are snake_case words; anything else would be awkward in a folder name.
 if (!/^[a-z0-9][a-z0-9_]*$/.test(name)) fail(`migration name "${name}" must be lower-case letters, digits and underscores`);
 
-const serviceDir = join(root, 'prisma', service);
+const serviceDir = join(root, 'subgraphs', service, 'prisma');
 const schemaPath = join(serviceDir, 'schema.prisma');
 const migrationsDir = join(serviceDir, 'migrations');
 if (!existsSync(schemaPath)) fail(`no schema at ${relative(root, schemaPath)}`);

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const service = process.argv[2];
-const schema = join(root, 'prisma', service ?? '', 'schema.prisma');
+const schema = join(root, 'subgraphs', service ?? '', 'prisma', 'schema.prisma');
 if (!service || !existsSync(schema)) {
   console.error(`usage: prisma-generate <service>  (no schema at ${schema})`);
   process.exit(1);

@@ -1,5 +1,5 @@
 /**
- * The services that own a database, discovered from prisma/<service>/, and their PostgreSQL URLs
+ * The services that own a database, discovered from subgraphs/<service>/prisma/, and their PostgreSQL URLs
  * from <SERVICE>_DATABASE_URL. Shared by `npm run db:migrate` and `npm run db:seed`.
  */
 import { existsSync, readdirSync } from 'node:fs';
@@ -17,15 +17,15 @@ export interface ServiceDatabase {
 }
 
 export function serviceDatabases(env: Env): ServiceDatabase[] {
-  const prismaDir = join(ROOT, 'prisma');
-  return readdirSync(prismaDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(prismaDir, d.name, 'schema.prisma')))
+  const subgraphsDir = join(ROOT, 'subgraphs');
+  return readdirSync(subgraphsDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(subgraphsDir, d.name, 'prisma', 'schema.prisma')))
     .map((d) => {
       const envVar = `${d.name.toUpperCase()}_DATABASE_URL`;
       return {
         service: d.name,
-        migrationsDir: join(prismaDir, d.name, 'migrations'),
-        seedModule: join(prismaDir, d.name, 'seed.ts'),
+        migrationsDir: join(subgraphsDir, d.name, 'prisma', 'migrations'),
+        seedModule: join(subgraphsDir, d.name, 'src', 'seed.ts'),
         url: env[envVar] || undefined,
         envVar,
       };

@@ -81,11 +81,11 @@ type SeedModule = { seed(adapter: SqlDriverAdapterFactory, scale: number): Promi
 async function prepareDatabases(env: Env, seedScale: number): Promise<void> {
   for (const service of SUBGRAPHS) {
     const url = env[`${service.toUpperCase()}_DATABASE_URL`]!;
-    const db = await openDatabase({ url, migrationsDir: join(REPO_ROOT, 'prisma', service, 'migrations') });
+    const db = await openDatabase({ url, migrationsDir: join(REPO_ROOT, 'subgraphs', service, 'prisma', 'migrations') });
     try {
       await db.migrate();
       if (seedScale > 0) {
-        const { seed } = (await import(join(REPO_ROOT, 'prisma', service, 'seed.ts'))) as SeedModule;
+        const { seed } = (await import(join(REPO_ROOT, 'subgraphs', service, 'src', 'seed.ts'))) as SeedModule;
         await seed(db.adapter, seedScale);
       }
     } finally {

@@ -14,9 +14,9 @@ import { loadConfig as loadCoursesConfig } from '@campus/courses/config';
 import { createCoursesService } from '@campus/courses/service';
 import { loadConfig as loadPaymentsConfig } from '@campus/payments/config';
 import { createPaymentsService } from '@campus/payments/service';
-import { seedPayments } from '../../../prisma/payments/seed.ts';
-import { seedUsers } from '../../../prisma/users/seed.ts';
-import { seedCourses } from '../../../prisma/courses/seed.ts';
+import { seedPayments } from '@campus/payments/seed';
+import { seedUsers } from '@campus/users/seed';
+import { seedCourses } from '@campus/courses/seed';
 import { seedSize } from '@campus/kit/core';
 
 export interface RunningService {

@@ -14,7 +14,7 @@ import { PrismaClient } from './generated/prisma/client.ts';
 import { liveEvents } from './live-events.ts';
 import { createServer } from './server.ts';
 
-export const MIGRATIONS_DIR = new URL('../../../prisma/courses/migrations', import.meta.url).pathname;
+export const MIGRATIONS_DIR = new URL('../prisma/migrations', import.meta.url).pathname;
 
 export interface CoursesServiceDeps {
   /**

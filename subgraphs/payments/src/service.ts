@@ -22,7 +22,7 @@ import { createServer } from './server.ts';
 import { webhookInbox } from './webhooks/inbox.ts';
 import { WEBHOOK_PATH } from './webhooks/route.ts';
 
-export const MIGRATIONS_DIR = new URL('../../../prisma/payments/migrations', import.meta.url).pathname;
+export const MIGRATIONS_DIR = new URL('../prisma/migrations', import.meta.url).pathname;
 
 export interface PaymentsInfra {
   pubsub: PubSub;

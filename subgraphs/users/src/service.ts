@@ -12,7 +12,7 @@ import { createPasswordVerifier } from './passwords.ts';
 import { createServer } from './server.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
-export const MIGRATIONS_DIR = new URL('../../../prisma/users/migrations', import.meta.url).pathname;
+export const MIGRATIONS_DIR = new URL('../prisma/migrations', import.meta.url).pathname;
 
 export interface UsersService {
   server: SubgraphServer;

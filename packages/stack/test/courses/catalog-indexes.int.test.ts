@@ -5,7 +5,7 @@
  * scans Course sequentially would mean the index cannot serve that statement.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedCourses } from '../../../../prisma/courses/seed.ts';
+import { seedCourses } from '@campus/courses/seed';
 import { ok, startCourses, type CoursesHarness } from './harness.ts';
 
 const CATALOG = /* GraphQL */ `

@@ -5,7 +5,7 @@
 import { MAX_PAGE_SIZE } from '@campus/kit/subgraph';
 import { errorCode } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedCourses } from '../../../../prisma/courses/seed.ts';
+import { seedCourses } from '@campus/courses/seed';
 import { ok, startCourses, type CoursesHarness, type Person } from './harness.ts';
 
 const CATALOG = /* GraphQL */ `

@@ -1,7 +1,7 @@
 /** The courses seed on a real database: what it writes is consistent, and running it again writes nothing. */
 import { DEMO_ACCOUNTS } from '@campus/kit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedCourses } from '../../../../prisma/courses/seed.ts';
+import { seedCourses } from '@campus/courses/seed';
 import { startCourses, type CoursesHarness } from './harness.ts';
 
 describe('seeding the courses database', () => {

@@ -1,7 +1,7 @@
 /** The demo data plan (no database): realistic shapes, deterministic, scaling with its parameter. */
 import { DEMO_ACCOUNTS, seededStudentId } from '@campus/kit/core';
 import { describe, expect, it } from 'vitest';
-import { coursesSeedSize, planCoursesSeed } from '../../../../prisma/courses/seed.ts';
+import { coursesSeedSize, planCoursesSeed } from '@campus/courses/seed';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -4,9 +4,9 @@
  * Idempotent: running it twice changes nothing.
  */
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededInstructorId, seededStudentId, seedSize, type SeedSize } from '@campus/kit/core';
-import { PrismaClient } from '@campus/users/generated/prisma/client';
+import { PrismaClient } from './generated/prisma/client.ts';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { hashPassword } from '@campus/users/passwords';
+import { hashPassword } from './passwords.ts';
 
 const FIRST = ['Alex', 'Bea', 'Chen', 'Dana', 'Emeka', 'Farah', 'Goro', 'Hana', 'Ivan', 'Jia', 'Kofi', 'Lena', 'Mateo', 'Nia', 'Omar', 'Priya'];
 const LAST = ['Okafor', 'Schmidt', 'Tanaka', 'Silva', 'Novak', 'Haddad', 'Kim', 'Rossi', 'Dubois', 'Singh', 'Larsen', 'Moreau'];

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { seededInstructorId, seededStudentId, seedSize, seedUuid } from '@campus/kit/core';
-import { PrismaClient, type Prisma } from '@campus/courses/generated/prisma/client';
+import { PrismaClient, type Prisma } from './generated/prisma/client.ts';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 
 type Category = Prisma.CourseCreateManyInput['category'];

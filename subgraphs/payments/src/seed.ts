@@ -9,10 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { seededStudentId, seedUuid } from '@campus/kit/core';
-import { PrismaClient, type Prisma } from '@campus/payments/generated/prisma/client';
+import { PrismaClient, type Prisma } from './generated/prisma/client.ts';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { planCoursesSeed } from '../courses/seed.ts';
-import { seededStudentProfile } from '../users/seed.ts';
+import { planCoursesSeed } from '@campus/courses/seed';
+import { seededStudentProfile } from '@campus/users/seed';
 
 const CHUNK = 2_000;
 const pseudoId = (prefix: string, of: string) => `${prefix}_seed_${createHash('sha1').update(of).digest('hex').slice(0, 24)}`;

@@ -1,5 +1,5 @@
 /**
- * Drift check: for every prisma/<service>/schema.prisma, replaying the committed migrations must
+ * Drift check: for every subgraphs/<service>/prisma/schema.prisma, replaying the committed migrations must
  * produce exactly the schema (Prisma's schema engine diffs them; see docs/migrations.md). When this
  * fails, the fix is `npm run db:migration:create -- <service> <name>` and committing the result.
  */
@@ -8,17 +8,17 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffMigrationsToSchema } from '../packages/kit/src/tooling/schema-engine.ts';
+import { diffMigrationsToSchema } from '@campus/kit/tooling';
 
-const prismaDir = dirname(fileURLToPath(import.meta.url));
-const services = readdirSync(prismaDir, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && existsSync(join(prismaDir, entry.name, 'schema.prisma')))
+const subgraphsDir = join(dirname(fileURLToPath(import.meta.url)), '../../../subgraphs');
+const services = readdirSync(subgraphsDir, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && existsSync(join(subgraphsDir, entry.name, 'prisma', 'schema.prisma')))
   .map((entry) => entry.name)
   .sort();
 
 const paths = (service: string) => ({
-  schemaPath: join(prismaDir, service, 'schema.prisma'),
-  migrationsDir: join(prismaDir, service, 'migrations'),
+  schemaPath: join(subgraphsDir, service, 'prisma', 'schema.prisma'),
+  migrationsDir: join(subgraphsDir, service, 'prisma', 'migrations'),
 });
 
 describe('schema.prisma and committed migrations agree', () => {
@@ -30,7 +30,7 @@ describe('schema.prisma and committed migrations agree', () => {
     const sql = await diffMigrationsToSchema(paths(service));
     expect(
       sql,
-      `prisma/${service}/schema.prisma differs from its migrations; run: npm run db:migration:create -- ${service} <name>`,
+      `subgraphs/${service}/prisma/schema.prisma differs from its migrations; run: npm run db:migration:create -- ${service} <name>`,
     ).toBe('');
   });
 });
