@@ -21,7 +21,7 @@
  */
 import { generateServiceKeyPem } from '@campus/kit/identity';
 import { startStack } from '@campus/stack';
-import { JWKS_PATH } from '@campus/users/server';
+import { USERS_JWKS_PATH } from '@campus/kit/subgraph';
 import { courseScenario, sessionScenario } from './lib/campus-scenarios.ts';
 import { ownMemory } from './lib/own-memory.ts';
 import { LEGEND, pairTable, type Pair } from './lib/report.ts';
@@ -45,7 +45,7 @@ await stack.seedIfEmpty(0.05);
 const router = await startRouterProcess({
   ROUTER_SIGNING_KEYS: routerKey,
   SUPERGRAPH_PATH: stack.supergraphPath,
-  JWKS_URL: `${stack.urls.users}${JWKS_PATH}`,
+  JWKS_URL: `${stack.urls.users}${USERS_JWKS_PATH}`,
   NODE_ENV: 'production',
 });
 const clients = forkSubscribers();

@@ -4,10 +4,7 @@
  * benchmarks (1 = the demo: ~60 courses, a few hundred students).
  */
 import { openDatabase } from '@campus/kit/subgraph';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { configuredDatabases } from './service-databases.ts';
-
-type SeedModule = { seed(adapter: SqlDriverAdapterFactory, scale: number): Promise<Record<string, number>> };
 
 const i = process.argv.indexOf('--scale');
 const scale = i >= 0 ? Number(process.argv[i + 1]) : 1;
@@ -20,8 +17,7 @@ for (const d of configuredDatabases(process.env, 'db:seed')) {
   const db = await openDatabase({ url: d.url, migrationsDir: d.migrationsDir });
   try {
     await db.migrate();
-    const { seed } = (await import(d.seedModule)) as SeedModule;
-    console.log(`${d.service}: seeded`, await seed(db.adapter, scale));
+    console.log(`${d.service}: seeded`, await d.definition.seed.into(db.adapter, scale));
   } finally {
     await db.close();
   }

@@ -1,35 +1,25 @@
 /**
- * The services that own a database, discovered from subgraphs/<service>/prisma/, and their PostgreSQL URLs
- * from <SERVICE>_DATABASE_URL. Shared by `npm run db:migrate` and `npm run db:seed`.
+ * The services that own a database, from their definitions (subgraphs/<name>/src/service.ts, in
+ * the order the stack runs them), and their PostgreSQL URLs from <SERVICE>_DATABASE_URL. Shared by
+ * `npm run db:migrate` and `npm run db:seed`.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Env } from '@campus/kit/core';
-
-export const ROOT = resolve(import.meta.dirname, '..');
+import type { ServiceDefinition } from '@campus/kit/subgraph';
+import { SERVICE_DEFINITIONS } from '@campus/stack/services';
 
 export interface ServiceDatabase {
   service: string;
+  definition: ServiceDefinition;
   migrationsDir: string;
-  seedModule: string;
   url: string | undefined;
   envVar: string;
 }
 
 export function serviceDatabases(env: Env): ServiceDatabase[] {
-  const subgraphsDir = join(ROOT, 'subgraphs');
-  return readdirSync(subgraphsDir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && existsSync(join(subgraphsDir, d.name, 'prisma', 'schema.prisma')))
-    .map((d) => {
-      const envVar = `${d.name.toUpperCase()}_DATABASE_URL`;
-      return {
-        service: d.name,
-        migrationsDir: join(subgraphsDir, d.name, 'prisma', 'migrations'),
-        seedModule: join(subgraphsDir, d.name, 'src', 'seed.ts'),
-        url: env[envVar] || undefined,
-        envVar,
-      };
-    });
+  return SERVICE_DEFINITIONS.map((definition) => {
+    const envVar = `${definition.name.toUpperCase()}_DATABASE_URL`;
+    return { service: definition.name, definition, migrationsDir: definition.migrationsDir, url: env[envVar] || undefined, envVar };
+  });
 }
 
 /** The configured ones; exits with a clear message when none is. */

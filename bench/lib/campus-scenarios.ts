@@ -8,8 +8,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import type { Stack } from '@campus/stack';
-import { graphql, logIn } from '@campus/stack/testing';
-import { sessionEvents } from '@campus/users/session-events';
+import { graphql, logIn } from '@campus/test-kit';
+import { liveUpdates } from '@campus/users/live-updates';
 import { now } from './clock.ts';
 import type { Scenario } from './scenario.ts';
 
@@ -33,7 +33,7 @@ export async function sessionScenario(stack: Stack, routerUrl: string): Promise<
     variables: { i: { email: `bench-${randomBytes(4).toString('hex')}@campus.test`, password: 'bench-password', name: 'Bench' } },
   });
   const { accessToken, user } = signUp.data.signUp as { accessToken: string; user: { id: string } };
-  const publisher = sessionEvents(stack.shared.pubsub, createLogger('bench', 'silent'));
+  const publisher = liveUpdates(stack.shared.pubsub, createLogger('bench', 'silent'));
   const query = 'subscription { mySessionEvents { id reason reauthenticate occurredAt } }';
   return {
     name: 'mySessionEvents (users only)',
@@ -46,7 +46,7 @@ export async function sessionScenario(stack: Stack, routerUrl: string): Promise<
     live: () => stack.services.users!.server.liveSubscriptions().subscriptions,
     async raise() {
       const at = now();
-      await publisher.publish({ userId: user.id, reason: 'LOGGED_OUT', endedSessionId: randomUUID() });
+      await publisher.sessionEvent({ userId: user.id, reason: 'LOGGED_OUT', endedSessionId: randomUUID() });
       return at;
     },
   };

@@ -23,7 +23,7 @@ const ENTRY = fileURLToPath(new URL('./stack-process.ts', import.meta.url));
 export async function forkStack(env: Record<string, string>, readyTimeoutMs = 180_000): Promise<CampusStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'campus-bench-'));
   const child = fork(ENTRY, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--conditions=source', '--import', 'tsx'],
     env: { ...process.env, ...env, CAMPUS_DATA_DIR: dataDir },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -12,7 +12,7 @@ export interface ChildRpc<R> {
 }
 
 export function forkChildRpc<R extends { type: string }>(entry: string, name: string, replyTimeoutMs?: number): ChildRpc<R> {
-  const child = fork(entry, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(entry, [], { execArgv: ['--conditions=source', '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const pending = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   child.on('message', (m: { id: number; value?: unknown; error?: string }) => {

@@ -2,8 +2,8 @@
  * The router in a process of its own (its real entry point, router/src/index.ts), so its memory
  * is measured apart from the subgraphs and the benchmark's clients.
  */
+import { freePort } from '@campus/test-kit';
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { exitStatus, stopChild } from './stop-child.ts';
 
@@ -18,14 +18,6 @@ export interface RouterProcess {
 
 const ENTRY = fileURLToPath(new URL('../../router/src/index.ts', import.meta.url));
 const PROBE = new URL('./memory-probe.mjs', import.meta.url).href;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -44,7 +36,7 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
 export async function startRouterProcess(env: Record<string, string>): Promise<RouterProcess> {
   const port = await freePort();
   const child = fork(ENTRY, [], {
-    execArgv: ['--expose-gc', '--import', 'tsx', '--import', PROBE],
+    execArgv: ['--expose-gc', '--conditions=source', '--import', 'tsx', '--import', PROBE],
     env: { ...process.env, ...env, ROUTER_PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

@@ -3,7 +3,7 @@
  * the router or straight to the subgraph that owns the field (the baseline), then events raised
  * one after the other; every receipt is timed from the moment the subgraph published the event.
  */
-import { waitUntil } from '@campus/stack/ws-testing';
+import { waitFor } from '@campus/test-kit';
 import { percentile } from './stats.ts';
 import type { Subscribers } from './subscribers.ts';
 
@@ -70,7 +70,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Sc
       token: scenario.token,
       sign: direct ? { routerKey: o.routerKey, audience: scenario.subgraph } : undefined,
     });
-    await waitUntil(() => scenario.live() === o.subscribers, `${o.subscribers} live subscriptions`, 120_000);
+    await waitFor(() => scenario.live() === o.subscribers, `${o.subscribers} live subscriptions`, 120_000);
     const [routerDuring, subgraphDuring] = [await o.routerMemory(), await o.subgraphMemory()];
     heapPerSub = {
       router: (routerDuring.heapUsed - routerBefore.heapUsed) / o.subscribers,
@@ -88,7 +88,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Sc
   } finally {
     exact = await o.clients.close(o.events);
     // The next run's "before" must not still hold this run's subscriptions.
-    await waitUntil(() => scenario.live() === 0, 'subscriptions to close', 60_000);
+    await waitFor(() => scenario.live() === 0, 'subscriptions to close', 60_000);
   }
   latencies.sort((a, b) => a - b);
   lastClient.sort((a, b) => a - b);

@@ -6,7 +6,7 @@
  * Apart from the benchmark's clients so that neither measures the other's CPU.
  */
 import { startStack } from '@campus/stack';
-import { JWKS_PATH } from '@campus/users/server';
+import { USERS_JWKS_PATH } from '@campus/kit/subgraph';
 
 export interface StackReady {
   routerUrl: string;
@@ -28,7 +28,7 @@ const ready: StackReady = {
   routerUrl: stack.routerUrl,
   urls: stack.urls,
   supergraphPath: stack.supergraphPath,
-  jwksUrl: `${stack.urls.users}${JWKS_PATH}`,
+  jwksUrl: `${stack.urls.users}${USERS_JWKS_PATH}`,
 };
 process.send!({ ready });
 

@@ -5,7 +5,7 @@
  */
 import { createRequestSigner } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/subgraph';
-import { connectWs, signedUpgradeHeaders, type Subscription, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, signedUpgradeHeaders, type Subscription, type WsConnection } from '@campus/test-kit';
 import { now } from './clock.ts';
 import type { Arrivals, OpenRequest, Request } from './subscribers.ts';
 

@@ -40,7 +40,7 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 
   /** Every fetch, retry included, goes through the subgraph's timeout, breaker and the request's deadline. */
-  override process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
+  override process(options: GraphQLDataSourceProcessOptions<RouterContext>): ReturnType<RemoteGraphQLDataSource<RouterContext>['process']> {
     // Only a client's operation has a request context (and so a deadline); schema loading has none.
     const incoming = 'incomingRequestContext' in options ? options : undefined;
     return this.guard.run(

@@ -4,5 +4,5 @@ import { subgraphCodegenConfig } from '@campus/kit/tooling';
 export default subgraphCodegenConfig({
   User: 'UserModel',
   UserConnection: 'UserConnectionModel',
-  SessionEvent: '../session-events.ts#SessionEventMessage',
+  SessionEvent: '../live-updates.ts#SessionEventMessage',
 });

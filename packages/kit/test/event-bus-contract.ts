@@ -4,9 +4,8 @@
  * default stand in for production.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { domainEvent, type DomainEvent, type EventBus } from '../src/events/event-bus.ts';
-import { waitFor } from './wait-for.ts';
 
 export function eventBusContract(makeBus: () => EventBus) {
   const buses: EventBus[] = [];
@@ -35,7 +34,7 @@ export function eventBusContract(makeBus: () => EventBus) {
     await bus.consume('b', [type], b.handler);
     for (let i = 0; i < 10; i++) await bus.publish(domainEvent(type, { i }));
 
-    await waitFor(() => b.seen.length === 10 && a1.seen.length + a2.seen.length === 10, 'all deliveries');
+    await vi.waitUntil(() => b.seen.length === 10 && a1.seen.length + a2.seen.length === 10, { timeout: 10_000, interval: 20 }); // all deliveries
     const aIds = [...a1.seen, ...a2.seen].map((e) => e.payload.i).sort((x, y) => Number(x) - Number(y));
     expect(aIds).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(b.seen.map((e) => e.payload.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -48,7 +47,7 @@ export function eventBusContract(makeBus: () => EventBus) {
     await bus.consume('g', [type], r.handler);
     const event = domainEvent(type, { paymentId: randomUUID(), nested: { amount: 4900, currency: 'EUR' } });
     await bus.publish(event);
-    await waitFor(() => r.seen.length === 1, 'delivery');
+    await vi.waitUntil(() => r.seen.length === 1, { timeout: 10_000, interval: 20 }); // delivery
     expect(r.seen[0]).toEqual(event);
   });
 
@@ -60,7 +59,7 @@ export function eventBusContract(makeBus: () => EventBus) {
     await bus.consume('g', [wanted], r.handler);
     await bus.publish(domainEvent(other, {}));
     await bus.publish(domainEvent(wanted, {}));
-    await waitFor(() => r.seen.length === 1, 'delivery');
+    await vi.waitUntil(() => r.seen.length === 1, { timeout: 10_000, interval: 20 }); // delivery
     expect(r.seen.map((e) => e.type)).toEqual([wanted]);
   });
 
@@ -70,7 +69,7 @@ export function eventBusContract(makeBus: () => EventBus) {
     const before = recorder();
     const stop = await bus.consume('courses', [type], before.handler);
     await bus.publish(domainEvent(type, { n: 1 }));
-    await waitFor(() => before.seen.length === 1, 'first delivery');
+    await vi.waitUntil(() => before.seen.length === 1, { timeout: 10_000, interval: 20 }); // first delivery
     await stop();
 
     await bus.publish(domainEvent(type, { n: 2 }));
@@ -79,7 +78,7 @@ export function eventBusContract(makeBus: () => EventBus) {
 
     const after = recorder();
     await bus.consume('courses', [type], after.handler);
-    await waitFor(() => after.seen.length === 2, 'held deliveries');
+    await vi.waitUntil(() => after.seen.length === 2, { timeout: 10_000, interval: 20 }); // held deliveries
     expect(after.seen.map((e) => e.payload.n)).toEqual([2, 3]);
   });
 
@@ -89,7 +88,7 @@ export function eventBusContract(makeBus: () => EventBus) {
     await bus.publish(domainEvent(type, { n: 1 }));
     const r = recorder();
     await bus.consume('late', [type], r.handler);
-    await waitFor(() => r.seen.length === 1, 'retained delivery');
+    await vi.waitUntil(() => r.seen.length === 1, { timeout: 10_000, interval: 20 }); // retained delivery
   });
 
   it('delivers an event again when the handler throws, until it succeeds, without blocking others', async () => {
@@ -106,7 +105,7 @@ export function eventBusContract(makeBus: () => EventBus) {
     });
     await bus.publish(domainEvent(type, { n: 1 }));
     await bus.publish(domainEvent(type, { n: 2 }));
-    await waitFor(() => handled.includes(1), 'redelivery after two failures', 20_000);
+    await vi.waitUntil(() => handled.includes(1), { timeout: 20_000, interval: 20 }); // redelivery after two failures
     expect(failures).toBe(2);
     expect(handled.sort()).toEqual([1, 2]);
   });

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { createEmptyPglite } from '../src/tooling/pglite-template.ts';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
@@ -39,7 +39,7 @@ interface Backend {
 const pgliteBackend: Backend = {
   name: 'PGlite',
   async open() {
-    const db = await PGlite.create();
+    const db = await createEmptyPglite();
     return {
       conn: fromPglite(db),
       withPrismaEngine: (fn) => withSchemaEngine(fn, new PrismaPGlite(db) as unknown as SqlMigrationAwareDriverAdapterFactory),

@@ -5,14 +5,14 @@
  * client offers ($transaction, $queryRawUnsafe, $executeRawUnsafe), adapted here over each driver.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { createEmptyPglite } from '../src/tooling/pglite-template.ts';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { domainEvent, type DomainEvent, type EventBus } from '../src/events/event-bus.ts';
 import { createMemoryEventBus } from '../src/events/memory-bus.ts';
 import { createOutboxRelay, type RawSql, type TransactionalSql } from '../src/events/outbox-relay.ts';
 import { handleOnce, markEventProcessed } from '../src/events/processed-events.ts';
-import { waitFor } from './wait-for.ts';
 
 const SCHEMA = `
   CREATE TABLE "OutboxEvent" (
@@ -37,7 +37,7 @@ interface Db extends TransactionalSql, RawSql {
 }
 
 async function openPglite(): Promise<Db> {
-  const db = await PGlite.create();
+  const db = await createEmptyPglite();
   await db.exec(SCHEMA);
   const raw = (q: PGlite | Transaction): RawSql => ({
     $queryRawUnsafe: async <T>(sql: string, ...values: unknown[]) => (await q.query(sql, values)).rows as T,
@@ -144,7 +144,7 @@ describe.each(backends)('outbox relay on $name', ({ open }) => {
 
     const relay = createOutboxRelay({ db, bus: b });
     expect(await relay.drain()).toBe(3);
-    await waitFor(() => seen.length === 3, 'deliveries');
+    await vi.waitUntil(() => seen.length === 3, { timeout: 10_000, interval: 20 }); // deliveries
     expect(seen.map((e) => e.id)).toEqual(ids);
     expect(seen.map((e) => e.payload.paymentId)).toEqual(['p0', 'p1', 'p2']);
     expect(await unpublished(db)).toBe(0);
@@ -163,7 +163,7 @@ describe.each(backends)('outbox relay on $name', ({ open }) => {
     const seen: DomainEvent[] = [];
     await b.consume('courses', ['PaymentSucceeded'], async (e) => void seen.push(e));
     expect(await createOutboxRelay({ db, bus: b }).drain()).toBe(1);
-    await waitFor(() => seen.length === 1, 'delivery');
+    await vi.waitUntil(() => seen.length === 1, { timeout: 10_000, interval: 20 }); // delivery
   });
 
   it('delivers an event committed by a process that crashed before relaying it', async () => {
@@ -180,7 +180,7 @@ describe.each(backends)('outbox relay on $name', ({ open }) => {
     await b.consume('courses', ['PaymentSucceeded'], async (e) => void seen.push(e));
     const restarted = createOutboxRelay({ db, bus: b, pollIntervalMs: 50 });
     restarted.start();
-    await waitFor(() => seen.length === 1, 'delivery after restart');
+    await vi.waitUntil(() => seen.length === 1, { timeout: 10_000, interval: 20 }); // delivery after restart
     await restarted.stop();
     expect(seen[0]!.id).toBe(id);
     expect(await unpublished(db)).toBe(0);
@@ -196,7 +196,7 @@ describe.each(backends)('outbox relay on $name', ({ open }) => {
       createOutboxRelay({ db, bus: b, batchSize: 5 }).drain(),
     ]);
     expect(x + y).toBe(20);
-    await waitFor(() => seen.length === 20, 'deliveries');
+    await vi.waitUntil(() => seen.length === 20, { timeout: 10_000, interval: 20 }); // deliveries
     expect(new Set(seen.map((e) => e.id)).size).toBe(20);
   });
 });

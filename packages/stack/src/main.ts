@@ -2,10 +2,10 @@
  * `npm start`: the embedded default. The router on :4000 and every subgraph on the next ports, in
  * one process, on PGlite under .data/ — nothing to install or run. Migrations apply at start; demo
  * data is seeded into empty databases only (the embedded default; never a production database).
- * The only file of the stack that listens, handles signals or exits.
+ * The stack's process entry; runProcess owns signals, draining and exit.
  */
 import { join } from 'node:path';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, runProcess } from '@campus/kit/core';
 import { SERVICE_DEFINITIONS } from './services.ts';
 import { REPO_ROOT, startStack } from './stack.ts';
 
@@ -16,28 +16,27 @@ SERVICE_DEFINITIONS.forEach((def, i) => {
   env[`${def.name.toUpperCase()}_PORT`] ??= String(routerPort + i + 1);
 });
 
-const stack = await startStack({ env, routerPort, dataDir: env.CAMPUS_DATA_DIR ?? join(REPO_ROOT, '.data') });
-const seeded = await stack.seedIfEmpty(Number(env.SEED_SCALE ?? 1));
-if (Object.keys(seeded).length) stack.logger.info({ seeded }, 'seeded demo data on first start');
+await runProcess('stack', async () => {
+  const stack = await startStack({ env, routerPort, dataDir: env.CAMPUS_DATA_DIR ?? join(REPO_ROOT, '.data') });
+  const seeded = await stack.seedIfEmpty(Number(env.SEED_SCALE ?? 1));
+  if (Object.keys(seeded).length) stack.logger.info({ seeded }, 'seeded demo data on first start');
+  printBanner(stack.urls);
+  return { logger: stack.logger, close: () => stack.close() };
+});
 
-const port = (name: string) => new URL(stack.urls[name]!).port;
-console.log(
-  [
-    '',
-    'Campus is running on the embedded default (PGlite under .data/).',
-    `  router + Apollo Sandbox   http://localhost:${port('router')}/graphql`,
-    `  health                    http://localhost:${port('router')}/health`,
-    ...SERVICE_DEFINITIONS.map((d) => `  ${`${d.name} subgraph`.padEnd(25)} http://localhost:${port(d.name)}/graphql (answers the router only)`),
-    '',
-    `Demo accounts (password "${DEMO_PASSWORD}"):`,
-    ...DEMO_ACCOUNTS.map((a) => `  ${a.role.padEnd(10)} ${a.email}`),
-    '',
-  ].join('\n'),
-);
-
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    await stack.close();
-    process.exit(0);
-  });
+function printBanner(urls: Record<string, string>): void {
+  const port = (name: string) => new URL(urls[name]!).port;
+  console.log(
+    [
+      '',
+      'Campus is running on the embedded default (PGlite under .data/).',
+      `  router + Apollo Sandbox   http://localhost:${port('router')}/graphql`,
+      `  health                    http://localhost:${port('router')}/health`,
+      ...SERVICE_DEFINITIONS.map((d) => `  ${`${d.name} subgraph`.padEnd(25)} http://localhost:${port(d.name)}/graphql (answers the router only)`),
+      '',
+      `Demo accounts (password "${DEMO_PASSWORD}"):`,
+      ...DEMO_ACCOUNTS.map((a) => `  ${a.role.padEnd(10)} ${a.email}`),
+      '',
+    ].join('\n'),
+  );
 }

@@ -8,20 +8,19 @@
  * Needs TEST_DATABASE_URL and TEST_REDIS_URL (CI sets both); `processStackAvailable()` says whether
  * they are set, for `describe.skipIf`.
  */
+import { freePort } from '@campus/test-kit';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '@campus/kit/core';
 import { generateServiceKeyPem, SERVICE_JWKS_PATH } from '@campus/kit/identity';
 import { openDatabase } from '@campus/kit/subgraph';
-import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
+import { SERVICE_DEFINITIONS } from './services.ts';
 import { REPO_ROOT } from './stack.ts';
-import { createTestDatabases } from './test-databases.ts';
-import { testRedisEnv } from './testing.ts';
+import { createTestDatabases, testRedisEnv } from '@campus/test-kit/databases';
 
 export const SUBGRAPHS = ['users', 'courses', 'payments'] as const;
 export type ProcessName = (typeof SUBGRAPHS)[number] | 'router';
@@ -50,14 +49,6 @@ export interface ProcessStack {
 
 export const processStackAvailable = () => Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
 async function waitForHealth(name: string, url: string, child: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 90_000;
   for (;;) {
@@ -75,19 +66,14 @@ async function waitForHealth(name: string, url: string, child: ChildProcess, out
   }
 }
 
-type SeedModule = { seed(adapter: SqlDriverAdapterFactory, scale: number): Promise<Record<string, number>> };
-
 /** Migrates (and seeds at `seedScale`, 0 for none) each database, as `npm run db:migrate`/`db:seed` do. */
 async function prepareDatabases(env: Env, seedScale: number): Promise<void> {
-  for (const service of SUBGRAPHS) {
-    const url = env[`${service.toUpperCase()}_DATABASE_URL`]!;
-    const db = await openDatabase({ url, migrationsDir: join(REPO_ROOT, 'subgraphs', service, 'prisma', 'migrations') });
+  for (const def of SERVICE_DEFINITIONS) {
+    const url = env[`${def.name.toUpperCase()}_DATABASE_URL`]!;
+    const db = await openDatabase({ url, migrationsDir: def.migrationsDir });
     try {
       await db.migrate();
-      if (seedScale > 0) {
-        const { seed } = (await import(join(REPO_ROOT, 'subgraphs', service, 'src', 'seed.ts'))) as SeedModule;
-        await seed(db.adapter, seedScale);
-      }
+      if (seedScale > 0) await def.seed.into(db.adapter, seedScale);
     } finally {
       await db.close();
     }
@@ -142,7 +128,7 @@ export async function startProcessStack({ env: extra = {}, seedScale = 0.01 }: P
   );
 
   const start = async (name: ProcessName) => {
-    const args = ['--import', 'tsx', ENTRY[name], ...(name === 'router' ? ['--supergraph', supergraphPath] : [])];
+    const args = ['--conditions=source', '--import', 'tsx', ENTRY[name], ...(name === 'router' ? ['--supergraph', supergraphPath] : [])];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines = logs.get(name) ?? [];
     logs.set(name, lines);

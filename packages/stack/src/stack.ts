@@ -14,7 +14,7 @@ import { createEventBus, createPubSub } from '@campus/kit/events';
 import { createRouter, type Router } from '@campus/router';
 import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
 import { loadConfig as loadRouterConfig } from '@campus/router/config';
-import { JWKS_PATH } from '@campus/users/server';
+import { usersJwksUrl, type ServiceDefinition } from '@campus/kit/subgraph';
 import { serviceIdentityEnv } from './service-keys.ts';
 import { SERVICE_DEFINITIONS, type RunningService, type SharedInfra } from './services.ts';
 
@@ -63,6 +63,12 @@ async function listen(server: Server, port: number, host?: string): Promise<stri
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** Runs a definition as the stack does: config from `env`, the shared infrastructure, its seed bound to it. */
+async function runDefinition(def: ServiceDefinition, env: Env, logger: Logger, shared: SharedInfra): Promise<RunningService> {
+  const service = await def.create(def.loadConfig(env), shared, logger);
+  return { ...service, seedIfEmpty: (scale) => def.seed.ifEmpty(service, scale) };
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const logLevel = options.logLevel ?? options.env.LOG_LEVEL ?? 'info';
   const logger = createLogger('stack', logLevel);
@@ -97,12 +103,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         [`${NAME}_PORT`]: env[`${NAME}_PORT`] ?? '0',
         [`${NAME}_DATA_DIR`]: env[`${NAME}_DATA_DIR`] ?? (dataDir && join(dataDir, def.name)),
       };
-      const service = await def.start(serviceEnv, createLogger(def.name, logLevel), shared);
+      const service = await runDefinition(def, serviceEnv, createLogger(def.name, logLevel), shared);
       services[def.name] = service;
       serviceEnvs[def.name] = serviceEnv;
       urls[def.name] = await listen(service.server.httpServer, Number(serviceEnv[`${NAME}_PORT`]), options.host);
       ports[def.name] = Number(new URL(urls[def.name]!).port);
-      // Later services reach earlier ones (e.g. payments asks courses for a price) by URL.
+      // Later services reach earlier ones by URL (payments asks courses for a price; courses and
+      // payments find the users service's JWKS at USERS_URL, packages/kit/src/subgraph/service-config.ts).
       env[`${NAME}_URL`] = urls[def.name];
     }
   } catch (e) {
@@ -123,7 +130,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const routerConfig = loadRouterConfig({
     ...env,
     SUPERGRAPH_PATH: supergraphPath,
-    JWKS_URL: env.JWKS_URL ?? `${urls.users}${JWKS_PATH}`,
+    JWKS_URL: usersJwksUrl({ JWKS_URL: env.JWKS_URL, USERS_URL: urls.users! }),
   });
   const router = createRouter(routerConfig, { logger: createLogger('router', logLevel), revocations: shared.revocations });
   urls.router = await listen(router.httpServer, options.routerPort, options.host);
@@ -146,7 +153,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     async startService(name, overrides = {}) {
       const def = SERVICE_DEFINITIONS.find((d) => d.name === name);
       if (!def || services[name]) throw new Error(`Cannot start ${name}: unknown or already running`);
-      const service = await def.start({ ...serviceEnvs[name]!, ...overrides }, createLogger(name, logLevel), shared);
+      const service = await runDefinition(def, { ...serviceEnvs[name]!, ...overrides }, createLogger(name, logLevel), shared);
       services[name] = service;
       // Same port as before, so the router's supergraph still points at it.
       await listen(service.server.httpServer, ports[name]!, options.host);

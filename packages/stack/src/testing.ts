@@ -1,23 +1,30 @@
 /**
- * The test harness: start the whole stack on free ports and talk to it like a client would.
- * Reads TEST_DATABASE_URL (PostgreSQL admin URL) and TEST_REDIS_URL when set.
+ * The whole-stack harness: start the router and every subgraph on free ports, for the end-to-end
+ * tests in packages/stack/test (talk to it with @campus/test-kit). Reads TEST_DATABASE_URL
+ * (PostgreSQL admin URL) and TEST_REDIS_URL when set. docs/testing.md describes when a test file
+ * uses the worker's shared stack and when it starts its own.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Headers as CampusHeaders, type Env } from '@campus/kit/core';
+import type { Env } from '@campus/kit/core';
 import { createRequestSigner, generateServiceKeyPem, type RequestSigner } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { createTestDatabases, testRedisEnv } from '@campus/test-kit/databases';
+import { createTokenMinter } from '@campus/test-kit/tokens';
+import { inject } from 'vitest';
 import { Redis } from 'ioredis';
 import { SERVICE_DEFINITIONS } from './services.ts';
 import { startStack, type Stack } from './stack.ts';
-import { createTestDatabases } from './test-databases.ts';
 
 
 export interface TestStack extends Stack {
-  /** The PEM private keys the router and payments sign with (ROUTER_SIGNING_KEYS, PAYMENTS_SIGNING_KEYS). */
-  keys: { router: string; payments: string };
+  /**
+   * The PEM private keys the router and payments sign with (ROUTER_SIGNING_KEYS,
+   * PAYMENTS_SIGNING_KEYS), and the one users signs access tokens with when the test chose it
+   * (USERS_JWT_PRIVATE_KEY; the shared stack always does).
+   */
+  keys: { router: string; payments: string; usersJwt?: string | undefined };
   /** Sign as the router or as payments, e.g. `signedSubgraphRequest(url, { signer: stack.signers.router, audience: 'users' }, ...)`. */
   signers: { router: RequestSigner; payments: RequestSigner };
 }
@@ -31,6 +38,8 @@ export interface TestStackOptions {
    * can be stopped and started again (stack.stopService/startService) with its data.
    */
   persistent?: boolean;
+  /** Names its databases and Redis keys after this (`<label>_<service>_...`, `<label>-...`) instead of a random test name. */
+  label?: string;
 }
 
 /**
@@ -46,11 +55,15 @@ const TEST_RATE_LIMITS: Env = {
   RATE_LIMIT_WS_CONNECTIONS_PER_ADDRESS: '10000',
 };
 
-export async function startTestStack({ env = {}, seedScale = 0.01, persistent = false }: TestStackOptions = {}): Promise<TestStack> {
-  const databases = await createTestDatabases(process.env.TEST_DATABASE_URL, SERVICE_DEFINITIONS.map((d) => d.name));
+export async function startTestStack({ env = {}, seedScale = 0.01, persistent = false, label }: TestStackOptions = {}): Promise<TestStack> {
+  const databases = await createTestDatabases(
+    process.env.TEST_DATABASE_URL,
+    SERVICE_DEFINITIONS.map((d) => d.name),
+    label,
+  );
   // Generated here rather than by the stack, so tests can sign as the router and as payments.
   const keys = { router: env.ROUTER_SIGNING_KEYS ?? generateServiceKeyPem(), payments: env.PAYMENTS_SIGNING_KEYS ?? generateServiceKeyPem() };
-  const redisEnv = testRedisEnv();
+  const redisEnv = testRedisEnv(label);
   const dataDir = persistent ? mkdtempSync(join(tmpdir(), 'campus-test-')) : undefined;
   const stack = await startStack({
     env: { NODE_ENV: 'test', ROUTER_SIGNING_KEYS: keys.router, PAYMENTS_SIGNING_KEYS: keys.payments, ...databases.env, ...redisEnv, ...TEST_RATE_LIMITS, ...env },
@@ -62,7 +75,7 @@ export async function startTestStack({ env = {}, seedScale = 0.01, persistent = 
   if (seedScale > 0) await stack.seedIfEmpty(seedScale);
   return {
     ...stack,
-    keys,
+    keys: { ...keys, usersJwt: env.USERS_JWT_PRIVATE_KEY },
     signers: { router: createRequestSigner(ROUTER_ISSUER, [keys.router]), payments: createRequestSigner('payments', [keys.payments]) },
     async close() {
       await stack.close();
@@ -89,115 +102,41 @@ async function dropRedisStreams(redisEnv: Env): Promise<void> {
   }
 }
 
-/** Polls `check` until it returns something other than undefined/null/false; fails after `timeoutMs`. No sleeps in tests: wait on a condition. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<Exclude<T, false>>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== null && value !== false) return value as NonNullable<Exclude<T, false>>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Names the shared stacks of this run, so global-setup.ts can drop what they leave behind. */
+    sharedStackLabel: string;
   }
 }
+
+/** Set by packages/stack/test/global-setup.ts; absent when a file runs outside the e2e project. */
+export const sharedStackLabel = (): string | undefined => inject('sharedStackLabel');
+
+const SHARED = Symbol.for('campus.sharedTestStack');
 
 /**
- * REDIS_URL from TEST_REDIS_URL, with channel and key prefixes of this stack's own: test files run in
- * parallel against one Redis and seed the same deterministic user ids, so without it one file's
- * events would reach another file's subscribers.
+ * The general class too, on the shared stack only: its router serves every file of the worker, all
+ * from 127.0.0.1 and the demo accounts, within one window. Tests of the limits start routers of
+ * their own with the limits they test (packages/stack/test/router/rate-limits.e2e.test.ts).
  */
-export function testRedisEnv(): Env {
-  const url = process.env.TEST_REDIS_URL;
-  if (!url) return {};
-  const run = `campus-test-${randomBytes(6).toString('hex')}`;
-  // Rate-limit counters too: every test stack's clients are 127.0.0.1, so a shared prefix would
-  // make one file's sign-ins spend another's budget.
-  return {
-    REDIS_URL: url,
-    REDIS_PUBSUB_PREFIX: `${run}:`,
-    REDIS_EVENTS_PREFIX: `${run}:events:`,
-    RATE_LIMIT_REDIS_PREFIX: `${run}:rate-limit:`,
-    REDIS_SESSIONS_PREFIX: `${run}:sessions:`,
-  };
-}
+const SHARED_RATE_LIMITS: Env = { RATE_LIMIT_PER_ADDRESS: '1000000', RATE_LIMIT_PER_USER: '1000000' };
 
-export interface GraphQLResponse<T = any> {
-  status: number;
-  headers: Headers;
-  data?: T;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, any> }[];
-}
-
-export interface RequestOptions {
-  variables?: Record<string, unknown>;
-  token?: string | undefined;
-  headers?: Record<string, string>;
-}
-
-/** POSTs a GraphQL operation to `url` (the router, normally). */
-export async function graphql<T = any>(url: string, query: string, options: RequestOptions = {}): Promise<GraphQLResponse<T>> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...options.headers,
-    },
-    body: JSON.stringify({ query, variables: options.variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
-  return { status: res.status, headers: res.headers, ...body };
-}
-
-/** Who a test request is signed as (`signer`: stack.signers.router, ...) and for which service (`audience`: 'users', ...). */
-export interface SignAs {
-  signer: RequestSigner;
-  audience: string;
-}
-
-/** A subgraph request as the router (or payments) would send it: the exact body and its headers, signature included. */
-export function signSubgraphRequest(subgraphUrl: string, as: SignAs, query: string, options: RequestOptions = {}) {
-  const body = JSON.stringify({ query, variables: options.variables });
-  const authorization = options.token ? `Bearer ${options.token}` : undefined;
-  const path = new URL(subgraphUrl).pathname;
-  const clientIp = options.headers?.[CampusHeaders.clientIp];
-  const signature = as.signer.sign(as.audience, { method: 'POST', path, authorization, clientIp, body });
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    ...(authorization ? { authorization } : {}),
-    ...options.headers,
-    [CampusHeaders.serviceSignature]: signature,
-  };
-  return { body, headers };
-}
-
-/** POSTs exactly this body with these headers (a signed request, perhaps for the second time). */
-export async function postRaw<T = any>(url: string, request: { body: string; headers: Record<string, string> }): Promise<GraphQLResponse<T>> {
-  const res = await fetch(url, { method: 'POST', headers: request.headers, body: request.body });
-  const reply = (await res.json()) as { data?: T; errors?: GraphQLResponse['errors'] };
-  return { status: res.status, headers: res.headers, ...reply };
-}
-
-/** Calls a subgraph directly, signed as `as.signer` signs for `as.audience`, with a fresh request id. */
-export async function signedSubgraphRequest<T = any>(subgraphUrl: string, as: SignAs, query: string, options: RequestOptions = {}): Promise<GraphQLResponse<T>> {
-  return postRaw<T>(subgraphUrl, signSubgraphRequest(subgraphUrl, as, query, options));
-}
-
-/** The first error's code, or undefined. */
-export const errorCode = (r: GraphQLResponse) => r.errors?.[0]?.extensions?.code as string | undefined;
-
-export const LOG_IN = /* GraphQL */ `
-  mutation LogIn($input: LogInInput!) {
-    logIn(input: $input) { accessToken refreshToken user { id email role } }
-  }
-`;
-
-export async function logIn(routerUrl: string, email: string, password: string) {
-  const r = await graphql(routerUrl, LOG_IN, { variables: { input: { email, password } } });
-  if (!r.data?.logIn) throw new Error(`logIn ${email} failed: ${JSON.stringify(r.errors)}`);
-  return r.data.logIn as { accessToken: string; refreshToken: string; user: { id: string; email: string; role: string } };
+/**
+ * The stack of this test worker in the default configuration (startTestStack with no options,
+ * plus a users signing key it exposes as keys.usersJwt and general rate limits out of the way),
+ * started by the first file that asks and reused by every later file of the worker: the e2e
+ * project runs with `isolate: false`, so files of one worker share the process and this module. Never close it: it ends with the worker, and
+ * global-setup.ts drops its PostgreSQL databases and Redis keys after the run.
+ *
+ * Files on it share one set of databases with the files before them: they make their own
+ * accounts and courses (unique emails, titles and search tags), never count rows other files
+ * could add, and leave the demo accounts as they found them (docs/testing.md).
+ */
+export function sharedTestStack(): Promise<TestStack> {
+  const holder = globalThis as { [SHARED]?: Promise<TestStack> };
+  holder[SHARED] ??= (async () => {
+    const usersJwt = await createTokenMinter();
+    return startTestStack({ env: { USERS_JWT_PRIVATE_KEY: usersJwt.pem, ...SHARED_RATE_LIMITS }, label: sharedStackLabel() });
+  })();
+  return holder[SHARED];
 }

@@ -11,7 +11,7 @@ import type { JSONWebKeySet } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SERVICE_KEY_FILE } from '../src/service-keys.ts';
 import { startStack, type Stack } from '../src/stack.ts';
-import { graphql } from '../src/testing.ts';
+import { graphql } from '@campus/test-kit';
 
 describe('service keys on the embedded default', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'campus-embedded-keys-'));

@@ -10,8 +10,7 @@ import { SignJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processStackAvailable, startProcessStack, type ProcessStack } from '../src/process-stack.ts';
-import { errorCode, graphql, logIn, postRaw, signSubgraphRequest, signedSubgraphRequest, waitFor } from '../src/testing.ts';
-import { connectWs } from '../src/ws-testing.ts';
+import { connectWs, errorCode, graphql, logIn, postRaw, signedSubgraphRequest, signSubgraphRequest, waitFor } from '@campus/test-kit';
 
 const [admin, , student] = DEMO_ACCOUNTS;
 const SET_ROLE = 'mutation($input: SetUserRoleInput!) { setUserRole(input: $input) { user { id role } } }';

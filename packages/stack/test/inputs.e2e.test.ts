@@ -6,10 +6,12 @@
  * whatever is selected.
  */
 import { randomUUID } from 'node:crypto';
-import { errorCode, graphql, startTestStack, type GraphQLResponse, type TestStack } from '../src/testing.ts';
-import { updateProfile, type AccountDeps } from '@campus/users/accounts';
+import { errorCode, graphql, type GraphQLResponse } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '../src/testing.ts';
+import { updateProfile } from '@campus/users/accounts';
+import type { UsersDomain } from '@campus/users/domain';
 import type { UsersService } from '@campus/users/service';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createCourse, logInAs, newStudent, type Account, type PaidCourse } from './payments-helpers.ts';
 
 const SIGN_UP = 'mutation($input: SignUpInput!) { signUp(input: $input) { user { id name } } }';
@@ -41,14 +43,13 @@ describe('inputs through the router', () => {
   let published: PaidCourse;
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await sharedTestStack();
     url = stack.routerUrl;
     admin = await logInAs(url, 'ADMIN');
     instructor = await logInAs(url, 'INSTRUCTOR');
     student = await newStudent(url);
     published = await createCourse(url, instructor, { lessons: 1 });
   });
-  afterAll(() => stack?.close());
   /** The users service's database, as the embedded stack runs it. */
   const usersPrisma = () => (stack.services.users as unknown as Pick<UsersService, 'prisma'>).prisma;
 
@@ -106,7 +107,7 @@ describe('inputs through the router', () => {
       // Through the router the token itself is refused once its session is gone with the account.
       expect(['NOT_FOUND', 'UNAUTHENTICATED'], JSON.stringify(r.errors)).toContain(errorCode(r));
       // A deletion between the token check and the write is NOT_FOUND too.
-      await expect(updateProfile({ prisma: usersPrisma() } as AccountDeps, doomed.id, { name: 'Ghost' })).rejects.toMatchObject({
+      await expect(updateProfile({ prisma: usersPrisma() } as UsersDomain, doomed.id, { name: 'Ghost' })).rejects.toMatchObject({
         extensions: { code: 'NOT_FOUND' },
       });
     });

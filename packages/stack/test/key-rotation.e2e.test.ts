@@ -11,8 +11,8 @@ import { createRouter, type Router } from '@campus/router';
 import { loadConfig } from '@campus/router/config';
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, startTestStack, waitFor, type GraphQLResponse, type TestStack } from '../src/testing.ts';
-import { connectWs, waitUntil, type WsConnection } from '../src/ws-testing.ts';
+import { connectWs, graphql, type GraphQLResponse, waitFor, type WsConnection } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '../src/testing.ts';
 
 const CATALOG = '{ courses(first: 3) { totalCount edges { node { id title } } } }';
 
@@ -80,22 +80,22 @@ describe('rotating the router key', () => {
       }
     };
     const clients = Array.from({ length: 4 }, client);
-    await waitFor(() => (answers.get('before') ?? 0) >= 20, 'answers signed with the old key');
+    await waitFor(() => (answers.get('before') ?? 0) >= 20, 'answers signed with the old key', 15_000);
 
     // Step 2: instances signing with the new key join (a rolling deploy), then the old ones leave.
     const after = await startRouter('after', [newKey, oldKey]);
     live.push(after);
-    await waitFor(() => (answers.get('after') ?? 0) >= 20, 'answers signed with the new key, beside the old');
+    await waitFor(() => (answers.get('after') ?? 0) >= 20, 'answers signed with the new key, beside the old', 15_000);
     // A subscription through the new instance: its upgrade to courses is signed with the new key too.
     const course = (await graphql(after.url, CATALOG)).data.courses.edges[0].node.id as string;
     const socket = await connectWs(after.url);
     sockets.push(socket);
     const liveBefore = stack.services.courses!.server.liveSubscriptions().subscriptions;
     socket.subscribe('subscription C($id: ID!) { courseUpdated(id: $id) { id title } }', { id: course });
-    await waitUntil(() => stack.services.courses!.server.liveSubscriptions().subscriptions === liveBefore + 1, 'the subscription to be live on courses');
+    await waitFor(() => stack.services.courses!.server.liveSubscriptions().subscriptions === liveBefore + 1, 'the subscription to be live on courses');
     live.splice(live.indexOf(before), 1);
     const settled = answers.get('after')!;
-    await waitFor(() => answers.get('after')! >= settled + 20, 'answers after the old instances left');
+    await waitFor(() => answers.get('after')! >= settled + 20, 'answers after the old instances left', 15_000);
 
     running = false;
     await Promise.all(clients);

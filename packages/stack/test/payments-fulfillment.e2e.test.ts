@@ -4,7 +4,8 @@
  * (PGlite) or in PostgreSQL, and the bus is the in-process one or Redis Streams.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { graphql, startTestStack, waitFor, type TestStack } from '../src/testing.ts';
+import { graphql, waitFor } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '../src/testing.ts';
 import { checkout, createCourse, enrollmentStatus, logInAs, newStudent, settled, waitForEnrollment, type Account, type PaidCourse } from './payments-helpers.ts';
 
 const ENROLLMENTS = /* GraphQL */ `{ me { enrollments(first: 10) { totalCount edges { node { status source course { id } } } } } }`;
@@ -34,7 +35,7 @@ describe('fulfillment through the outbox', () => {
       const paymentId = r.data.checkout.payment.id;
       await settled(url, student, paymentId, 'SUCCEEDED');
       await waitForEnrollment(url, student, course.id, 'ACTIVE');
-      const event = await waitFor(() => events.find((e) => e.payload.paymentId === paymentId), 'the event on the bus');
+      const event = await waitFor(() => events.find((e) => e.payload.paymentId === paymentId), 'the event on the bus', 15_000);
 
       // The relay publishes again after a crash between publishing and marking; brokers redeliver.
       await stack.shared.bus.publish(event);

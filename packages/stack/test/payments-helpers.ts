@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
-import { graphql, logIn, waitFor } from '../src/testing.ts';
+import { graphql, logIn, waitFor } from '@campus/test-kit';
 
 export const PAYMENT_FIELDS = /* GraphQL */ `
   id status failureReason failureCode courseTitle createdAt paidAt refundedAt

@@ -4,8 +4,8 @@
  * myPaymentUpdates filtered to the viewer. Changes come from real checkouts through the router.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack, waitFor, type TestStack } from '../src/testing.ts';
-import { connectWs, signedUpgradeHeaders, type WsConnection } from '../src/ws-testing.ts';
+import { connectWs, signedUpgradeHeaders, waitFor, type WsConnection } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '../src/testing.ts';
 import { checkout, createCourse, logInAs, newStudent, settled, type Account, type PaidCourse } from './payments-helpers.ts';
 
 const PAYMENT_UPDATED = /* GraphQL */ `
@@ -91,13 +91,13 @@ describe('payment subscriptions on the payments subgraph', () => {
     const mine = (await connect(me)).subscribe(MY_PAYMENT_UPDATES);
     const theirs = (await connect(someoneElse)).subscribe(MY_PAYMENT_UPDATES);
     // The subscriptions are live once the subgraph holds them open.
-    await waitFor(() => stack.services.payments!.server.liveSubscriptions().subscriptions >= 2, 'both subscriptions to be live');
+    await waitFor(() => stack.services.payments!.server.liveSubscriptions().subscriptions >= 2, 'both subscriptions to be live', 15_000);
 
     // The delayed method leaves a second between PENDING and SUCCEEDED, so both are sent.
     const r = await checkout(url, me, course.id, 'pm_card_visa_delayed');
     const id = r.data.checkout.payment.id;
     await settled(url, me, id, 'SUCCEEDED');
-    await waitFor(() => mine.results.some((x) => x.data?.myPaymentUpdates?.status === 'SUCCEEDED'), 'the success');
+    await waitFor(() => mine.results.some((x) => x.data?.myPaymentUpdates?.status === 'SUCCEEDED'), 'the success', 15_000);
     const statuses = mine.results.map((x) => x.data!.myPaymentUpdates);
     expect(statuses.every((p) => p.id === id)).toBe(true);
     expect(statuses.map((p) => p.status)).toEqual(['PENDING', 'SUCCEEDED']);
@@ -110,8 +110,8 @@ describe('payment subscriptions on the payments subgraph', () => {
     const before = stack.services.payments!.server.liveSubscriptions().subscriptions;
     const sub = (await connect(buyer)).subscribe(PAYMENT_UPDATED, { id: r.data.checkout.payment.id });
     await sub.nth(0);
-    await waitFor(() => stack.services.payments!.server.liveSubscriptions().subscriptions === before + 1, 'the subscription to be live');
+    await waitFor(() => stack.services.payments!.server.liveSubscriptions().subscriptions === before + 1, 'the subscription to be live', 15_000);
     sub.unsubscribe();
-    await waitFor(() => stack.services.payments!.server.liveSubscriptions().subscriptions === before, 'the subscription to be released');
+    await waitFor(() => stack.services.payments!.server.liveSubscriptions().subscriptions === before, 'the subscription to be released', 15_000);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Buying courses end to end (issue 4): the router, users, courses and payments, with the sandbox
+ * Buying courses end to end: the router, users, courses and payments, with the sandbox
  * provider calling the payments webhook for real. Runs on PGlite with the in-process bus, and on
  * PostgreSQL with Redis Streams when TEST_DATABASE_URL and TEST_REDIS_URL are set.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCode, graphql, signedSubgraphRequest, startTestStack, waitFor, type TestStack } from '../src/testing.ts';
+import { errorCode, graphql, signedSubgraphRequest, waitFor } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '../src/testing.ts';
 import {
   checkout,
   createCourse,

@@ -5,7 +5,7 @@
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processStackAvailable, startProcessStack, type ProcessStack } from '../src/process-stack.ts';
-import { graphql, logIn } from '../src/testing.ts';
+import { graphql, logIn } from '@campus/test-kit';
 
 describe.skipIf(!processStackAvailable())('services as separate processes', () => {
   let stack: ProcessStack;

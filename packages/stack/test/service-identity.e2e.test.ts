@@ -7,19 +7,10 @@
 import { createRequestSigner, generateServiceKeyPem, SERVICE_JWKS_PATH } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/subgraph';
 import type { JSONWebKeySet } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import {
-  errorCode,
-  graphql,
-  postRaw,
-  signedSubgraphRequest,
-  signSubgraphRequest,
-  startTestStack,
-  type SignAs,
-  type TestStack,
-} from '../src/testing.ts';
-import { signedUpgradeHeaders, wsUrl } from '../src/ws-testing.ts';
+import { errorCode, graphql, postRaw, type SignAs, signedSubgraphRequest, signedUpgradeHeaders, signSubgraphRequest, wsUrl } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '../src/testing.ts';
 import { checkout, createCourse, logInAs, newStudent, type Account, type PaidCourse } from './payments-helpers.ts';
 
 /** The status a WebSocket upgrade gets: 101 when the subgraph accepts it, its refusal otherwise. */
@@ -53,11 +44,10 @@ describe('service identity: who may call a subgraph, and for what', () => {
   const asPayments = (audience: string): SignAs => ({ signer: stack.signers.payments, audience });
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await sharedTestStack();
     instructor = await logInAs(stack.routerUrl, 'INSTRUCTOR');
     course = await createCourse(stack.routerUrl, instructor, { price: { amount: 2900, currency: 'EUR' } });
   });
-  afterAll(() => stack?.close());
 
   it("publishes the router's and payments' public keys, and nothing private", async () => {
     for (const [service, signer] of [['router', stack.signers.router], ['payments', stack.signers.payments]] as const) {

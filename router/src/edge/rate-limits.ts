@@ -21,9 +21,9 @@
  */
 import { HeaderMap } from '@apollo/server';
 import type { Logger } from '@campus/kit/core';
-import { addressKey } from '@campus/kit/core';
+import { addressKey, connectFailFastRedis } from '@campus/kit/core';
 import { GraphQLError, Kind, type OperationDefinitionNode, type SelectionSetNode } from 'graphql';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { EdgeOperation, EdgeSource } from './admission.ts';
 
@@ -109,9 +109,6 @@ export interface Bucket {
   take(key: string, points?: number): Promise<number | undefined>;
 }
 
-// A rate-limit lookup must never be what makes a request slow: past this, the insurance limiter
-// (memory) answers for the request.
-const REDIS_COMMAND_TIMEOUT_MS = 500;
 // How long router.start() waits for Redis before serving with in-memory counters.
 const REDIS_STARTUP_WAIT_MS = 2_000;
 
@@ -161,7 +158,11 @@ export interface RateLimits {
 }
 
 export function createRateLimits(config: RateLimitsConfig, logger: Logger): RateLimits {
-  const redis = config.enabled && config.redis.url ? connectRedis(config.redis.url, logger) : undefined;
+  const redis = config.enabled && config.redis.url ? connectFailFastRedis(config.redis.url, {
+        logger,
+        whileDown: 'rate limits: Redis unavailable; counting in this instance’s memory until it is back',
+        whenBack: 'rate limits: Redis is back; counters are shared again',
+      }) : undefined;
   const store = redis && { client: redis, prefix: config.redis.prefix };
   const { general, strict } = config;
   const perAddress = createBucket('address:', general.perAddress, general.windowSeconds, store);
@@ -238,26 +239,4 @@ export function createRateLimits(config: RateLimitsConfig, logger: Logger): Rate
       await redis.quit().catch(() => redis.disconnect());
     },
   };
-}
-
-function connectRedis(url: string, logger: Logger): Redis {
-  const client = new Redis(url, {
-    // Commands fail at once while disconnected (the insurance limiter answers) instead of queueing
-    // behind a reconnect: a queued rate-limit check would hold its request for as long.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-  });
-  // ioredis reports every failed reconnect; one line per outage is what an operator needs.
-  let healthy = true;
-  client.on('ready', () => {
-    if (!healthy) logger.info('rate limits: Redis is back; counters are shared again');
-    healthy = true;
-  });
-  client.on('error', (err) => {
-    if (!healthy) return;
-    healthy = false;
-    logger.warn({ err: err.message }, 'rate limits: Redis unavailable; counting in this instance’s memory until it is back');
-  });
-  return client;
 }

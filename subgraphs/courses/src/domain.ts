@@ -1,11 +1,11 @@
 /** What the domain functions (authoring, curriculum, enrollments, progress, fulfillment) work with. */
 import type { Logger } from '@campus/kit/core';
 import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
-import type { LiveEvents } from './live-events.ts';
+import type { LiveUpdates } from './live-updates.ts';
 
 export interface CoursesDomain {
   prisma: PrismaClient;
-  live: LiveEvents;
+  live: LiveUpdates;
   /** Called after a transaction that wrote outbox rows commits: wakes the relay (no-op without a bus). */
   outboxCommitted(): void;
   logger: Logger;

@@ -3,50 +3,30 @@
  * service shares the work, and each event reaches the group once per delivery (at least once in
  * all). The effects are idempotent (fulfillment.ts), so redeliveries are harmless.
  *
- * A handler that throws gets the event again later, which is right for a database hiccup and wrong
- * for an event that can never succeed (malformed, or naming a course that does not exist): those
- * are logged loudly and acknowledged instead of being retried forever.
+ * Payloads are checked against the kit's event contracts (packages/kit/src/events/contracts.ts)
+ * before they reach a handler. A handler that throws gets the event again later, which is right
+ * for a database hiccup and wrong for an event that can never succeed (malformed, or naming a
+ * course that does not exist): those are logged loudly and acknowledged instead of being retried
+ * forever.
  */
 import { isGraphQLErrorWithCode, type Logger } from '@campus/kit/core';
-import type { DomainEvent, EventBus } from '@campus/kit/events';
-import { z } from 'zod';
+import { consumeEvents, type DomainEvent, type EventBus, type EventPayload } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
 import { CONSUMER, enrollAfterPurchase, revokeAfterRefund, type FulfillmentResult, type PaymentFact } from './fulfillment.ts';
-
-export const PAYMENT_SUCCEEDED = 'PaymentSucceeded';
-export const PAYMENT_REFUNDED = 'PaymentRefunded';
-
-const paymentEvent = z.object({
-  id: z.uuid(),
-  payload: z.object({
-    paymentId: z.string().min(1).max(200),
-    userId: z.uuid(),
-    courseId: z.uuid(),
-  }),
-});
 
 export interface EventHandlerDeps {
   domain: CoursesDomain;
   logger: Logger;
 }
 
-const EFFECTS: Record<string, (domain: CoursesDomain, fact: PaymentFact) => Promise<FulfillmentResult>> = {
-  [PAYMENT_SUCCEEDED]: enrollAfterPurchase,
-  [PAYMENT_REFUNDED]: revokeAfterRefund,
-};
+type PaymentEvent = DomainEvent<EventPayload<'PaymentSucceeded' | 'PaymentRefunded'>>;
 
 /** Starts consuming; resolves to a function that stops. */
 export function registerEventHandlers(bus: EventBus, deps: EventHandlerDeps): Promise<() => Promise<void>> {
   const { domain, logger } = deps;
-  return bus.consume(CONSUMER, Object.keys(EFFECTS), async (event: DomainEvent) => {
-    const effect = EFFECTS[event.type];
-    if (!effect) return;
-    const parsed = paymentEvent.safeParse(event);
-    if (!parsed.success) {
-      logger.error({ eventId: event.id, type: event.type, issues: parsed.error.issues }, 'dropping a malformed payment event');
-      return;
-    }
-    const fact: PaymentFact = { eventId: parsed.data.id, ...parsed.data.payload };
+  const apply = (effect: (domain: CoursesDomain, fact: PaymentFact) => Promise<FulfillmentResult>) => async (event: PaymentEvent) => {
+    const { paymentId, userId, courseId } = event.payload;
+    const fact: PaymentFact = { eventId: event.id, paymentId, userId, courseId };
     try {
       const { outcome, enrollment } = await effect(domain, fact);
       logger.info({ eventId: fact.eventId, type: event.type, outcome, enrollmentId: enrollment?.id }, 'payment event handled');
@@ -57,5 +37,6 @@ export function registerEventHandlers(bus: EventBus, deps: EventHandlerDeps): Pr
       }
       throw e;
     }
-  });
+  };
+  return consumeEvents(bus, CONSUMER, { PaymentSucceeded: apply(enrollAfterPurchase), PaymentRefunded: apply(revokeAfterRefund) }, logger);
 }

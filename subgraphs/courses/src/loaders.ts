@@ -5,18 +5,12 @@
  */
 import { notFound } from '@campus/kit/core';
 import type { Viewer } from '@campus/kit/identity';
-import { groupByKeys, orderByKeys } from '@campus/kit/subgraph';
+import { groupByKeys, orderByKeys, uuidKeys } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
 import { Prisma, type Course, type Enrollment, type EnrollmentStatus, type PrismaClient } from './generated/prisma/client.ts';
 import { enumArray } from './catalog.ts';
 import type { LessonModel } from './models.ts';
 import { pagesByParent, withoutPageRow, type ParentPage } from './paging.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (id: string) => UUID.test(id);
-
-/** Ids that cannot be UUIDs cannot exist; asking PostgreSQL would be an error, not a miss. */
-const validIds = (ids: readonly string[]) => [...new Set(ids.filter(isUuid))];
 
 export interface LessonStats {
   count: number;
@@ -57,7 +51,7 @@ async function batchByVariant<K, R>(
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
   const courseById = new DataLoader<string, Course | null>(async (ids) => {
-    const valid = validIds(ids);
+    const valid = uuidKeys(ids);
     const rows = valid.length ? await prisma.course.findMany({ where: { id: { in: valid } } }) : [];
     return orderByKeys(ids, rows, (c) => c.id);
   });
@@ -70,13 +64,13 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
 
   /** Lessons without their content: lists and outlines never need it (see lessonContentById). */
   const lessonById = new DataLoader<string, LessonModel | null>(async (ids) => {
-    const valid = validIds(ids);
+    const valid = uuidKeys(ids);
     const rows = valid.length ? await prisma.lesson.findMany({ where: { id: { in: valid } }, omit: { content: true } }) : [];
     return orderByKeys(ids, rows, (l) => l.id);
   });
 
   const lessonContentById = new DataLoader<string, string | null>(async (ids) => {
-    const valid = validIds(ids);
+    const valid = uuidKeys(ids);
     const rows = valid.length
       ? await prisma.lesson.findMany({ where: { id: { in: valid } }, select: { id: true, content: true } })
       : [];
@@ -84,7 +78,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
   });
 
   const lessonsByCourseId = new DataLoader<string, LessonModel[]>(async (courseIds) => {
-    const valid = validIds(courseIds);
+    const valid = uuidKeys(courseIds);
     const rows = valid.length
       ? await prisma.lesson.findMany({
           where: { courseId: { in: valid } },
@@ -97,7 +91,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
   });
 
   const lessonStatsByCourseId = new DataLoader<string, LessonStats>(async (courseIds) => {
-    const valid = validIds(courseIds);
+    const valid = uuidKeys(courseIds);
     const rows = valid.length
       ? await prisma.lesson.groupBy({
           by: ['courseId'],
@@ -113,21 +107,21 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
   });
 
   const enrollmentById = new DataLoader<string, Enrollment | null>(async (ids) => {
-    const valid = validIds(ids);
+    const valid = uuidKeys(ids);
     const rows = valid.length ? await prisma.enrollment.findMany({ where: { id: { in: valid } } }) : [];
     return orderByKeys(ids, rows, (e) => e.id);
   });
 
   /** The viewer's own enrollment in each course: what lesson-content and visibility checks ask. */
   const viewerEnrollmentByCourseId = new DataLoader<string, Enrollment | null>(async (courseIds) => {
-    const valid = validIds(courseIds);
+    const valid = uuidKeys(courseIds);
     if (!viewer || valid.length === 0) return courseIds.map(() => null);
     const rows = await prisma.enrollment.findMany({ where: { userId: viewer.id, courseId: { in: valid } } });
     return orderByKeys(courseIds, rows, (e) => e.courseId);
   });
 
   const completedLessonIdsByEnrollmentId = new DataLoader<string, Set<string>>(async (enrollmentIds) => {
-    const valid = validIds(enrollmentIds);
+    const valid = uuidKeys(enrollmentIds);
     const rows = valid.length
       ? await prisma.lessonProgress.findMany({
           where: { enrollmentId: { in: valid } },
@@ -156,7 +150,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
     (keys) =>
       batchByVariant(keys, (k) => jsonKey([k.statuses, k.skip, k.take]), async (group) => {
         const { statuses, skip, take } = group[0]!;
-        const userIds = validIds(group.map((k) => k.userId));
+        const userIds = uuidKeys(group.map((k) => k.userId));
         const rows = userIds.length
           ? (
               await prisma.$queryRaw<(Enrollment & { pageRow: bigint })[]>(
@@ -181,7 +175,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
     (keys) =>
       batchByVariant(keys, (k) => jsonKey(k.statuses), async (group) => {
         const { statuses } = group[0]!;
-        const userIds = validIds(group.map((k) => k.userId));
+        const userIds = uuidKeys(group.map((k) => k.userId));
         const rows = userIds.length
           ? await prisma.enrollment.groupBy({
               by: ['userId'],
@@ -202,7 +196,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
     (keys) =>
       batchByVariant(keys, (k) => jsonKey([k.all, k.skip, k.take]), async (group) => {
         const { all, skip, take } = group[0]!;
-        const instructorIds = validIds(group.map((k) => k.instructorId));
+        const instructorIds = uuidKeys(group.map((k) => k.instructorId));
         const rows = instructorIds.length
           ? (
               await prisma.$queryRaw<(Course & { pageRow: bigint })[]>(
@@ -226,7 +220,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
   const coursesTaughtCount = new DataLoader<Omit<CoursesTaughtKey, keyof ParentPage>, number, string>(
     (keys) =>
       batchByVariant(keys, (k) => jsonKey(k.all), async (group) => {
-        const instructorIds = validIds(group.map((k) => k.instructorId));
+        const instructorIds = uuidKeys(group.map((k) => k.instructorId));
         const rows = instructorIds.length
           ? await prisma.course.groupBy({
               by: ['instructorId'],

@@ -1,29 +1,18 @@
 /**
- * Events for other services (docs/payments.md), written to the outbox in the same
- * transaction as the change they announce, so one never exists without the other. The kit's relay
- * publishes them to the event bus.
+ * The events courses publishes for other services (docs/payments.md), written to the outbox in
+ * the same transaction as the change they announce, so one never exists without the other. The
+ * kit's relay publishes them to the event bus. Names and payloads are the kit's event contracts
+ * (packages/kit/src/events/contracts.ts).
  *
  * CourseUpdated tells payments (and anyone else) a course's sellable facts changed: title, status,
  * price. It carries the whole current state, not a diff, so a consumer that missed one applies the
  * next and is up to date.
  */
+import { EVENTS, type EventPayloadInput } from '@campus/kit/events';
 import type { Course, Prisma } from './generated/prisma/client.ts';
 import { priceOf } from './money.ts';
 
-export const COURSE_UPDATED = 'CourseUpdated';
-
-/** A type alias, not an interface: Prisma's Json input accepts only index-signature-compatible shapes. */
-export type CourseUpdatedPayload = {
-  courseId: string;
-  slug: string;
-  title: string;
-  status: Course['status'];
-  instructorId: string;
-  isFree: boolean;
-  /** List price; null when free. */
-  price: { amount: number; currency: string } | null;
-  updatedAt: string;
-};
+export type CourseUpdatedPayload = EventPayloadInput<'CourseUpdated'>;
 
 export function courseUpdatedPayload(course: Course): CourseUpdatedPayload {
   const price = priceOf(course);
@@ -40,5 +29,5 @@ export function courseUpdatedPayload(course: Course): CourseUpdatedPayload {
 }
 
 export async function recordCourseUpdated(tx: Prisma.TransactionClient, course: Course): Promise<void> {
-  await tx.outboxEvent.create({ data: { type: COURSE_UPDATED, payload: courseUpdatedPayload(course) } });
+  await tx.outboxEvent.create({ data: { type: EVENTS.CourseUpdated, payload: courseUpdatedPayload(course) } });
 }

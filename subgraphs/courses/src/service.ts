@@ -1,54 +1,38 @@
 /**
- * Assembles the courses service from its config: database (migrated), Prisma client, pub/sub,
- * event consumption and the outbox relay (when given a bus), server. Used by index.ts (its own
- * process) and by the embedded stack (all services in one).
+ * The courses service, defined once (docs/service-shape.md): config, migrations, how it is built
+ * from shared infrastructure, and its demo seed. index.ts runs it as its own process; the embedded
+ * stack runs it beside the others.
  */
 import { createLogger, type Logger } from '@campus/kit/core';
-import { createSessionRevocations, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
-import { createOutboxRelay, createPubSub, type EventBus, type OutboxRelay, type PubSub } from '@campus/kit/events';
-import { createStatementTap, openServiceDatabase, type StatementTap, type SubgraphServer } from '@campus/kit/subgraph';
-import type { CoursesConfig } from './config.ts';
+import { createSessionRevocations } from '@campus/kit/identity';
+import { createEventBus, createOutboxRelay, createPubSub, type OutboxRelay } from '@campus/kit/events';
+import { createStatementTap, defineService, openServiceDatabase, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
+import { loadConfig, type CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
-import { liveEvents } from './live-events.ts';
+import { liveUpdates } from './live-updates.ts';
+import { seed, seedIfEmpty } from './seed.ts';
 import { createServer } from './server.ts';
 
 export const MIGRATIONS_DIR = new URL('../prisma/migrations', import.meta.url).pathname;
 
-export interface CoursesServiceDeps {
-  /**
-   * The pub/sub subscriptions publish on. The embedded stack passes the one all its services share;
-   * absent, the service opens its own from REDIS_URL (or in memory) and closes it on close.
-   */
-  pubsub?: PubSub;
-  /**
-   * The event bus: when given, the service consumes payments' events (enrollment after purchase,
-   * revocation after refund) and relays its outbox (CourseUpdated) onto it.
-   */
-  bus?: EventBus;
-  /** How access tokens are verified; defaults to the users service's JWKS at config.jwksUrl. */
-  verifyToken?: TokenVerifier;
-  /**
-   * Ended sessions, as the users service records them. The embedded stack passes the one store it
-   * shares; absent, the service opens its own from config.sessions (Redis or in memory).
-   */
-  revocations?: SessionRevocations;
-}
-
-export interface CoursesService {
-  server: SubgraphServer;
+export interface CoursesService extends RunningService {
   prisma: PrismaClient;
   domain: CoursesDomain;
-  /** Calls `listener` with every SQL statement the service sends its database (and its parameters, JSON); returns an unsubscribe. */
-  onStatement: StatementTap['onStatement'];
-  close(): Promise<void>;
 }
 
+/**
+ * Courses uses the pub/sub (live updates), the revocation store, and the event bus: it consumes
+ * payments' events (enrollment after purchase, revocation after refund) and relays its outbox
+ * (CourseUpdated) onto it. Given no bus, it joins one only with REDIS_URL: an in-process bus in a
+ * process of its own would hear nobody, so without one its outbox rows wait until a bus is
+ * configured.
+ */
 export async function createCoursesService(
   config: CoursesConfig,
+  infra: ServiceInfra = {},
   logger: Logger = createLogger('courses', config.logLevel),
-  deps: CoursesServiceDeps = {},
 ): Promise<CoursesService> {
   const db = await openServiceDatabase(config, MIGRATIONS_DIR, logger);
   // Query events cost an event object per statement; they let tests and operators count round trips.
@@ -56,23 +40,26 @@ export async function createCoursesService(
   const statements = createStatementTap();
   prisma.$on('query', (e) => statements.emit(e.query, e.params));
 
-  const ownPubSub = deps.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
-  const pubsub = deps.pubsub ?? ownPubSub!;
-  const relay: OutboxRelay | undefined = deps.bus
-    ? createOutboxRelay({ db: prisma, bus: deps.bus, onError: (err, context) => logger.warn({ err, context }, 'outbox relay') })
+  const ownPubSub = infra.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
+  const pubsub = infra.pubsub ?? ownPubSub!;
+  const ownBus = infra.bus || !config.redisUrl ? undefined : createEventBus({ redisUrl: config.redisUrl, prefix: config.redisEventsPrefix, logger });
+  const bus = infra.bus ?? ownBus;
+  if (!bus) logger.warn('REDIS_URL is not set: not consuming payment events and not relaying the outbox');
+  const relay: OutboxRelay | undefined = bus
+    ? createOutboxRelay({ db: prisma, bus, onError: (err, context) => logger.warn({ err, context }, 'outbox relay') })
     : undefined;
   const domain: CoursesDomain = {
     prisma,
-    live: liveEvents(pubsub, logger),
+    live: liveUpdates(pubsub, logger),
     outboxCommitted: () => void relay?.notify(),
     logger,
   };
   relay?.start();
-  const stopConsuming = deps.bus ? await registerEventHandlers(deps.bus, { domain, logger }) : undefined;
+  const stopConsuming = bus ? await registerEventHandlers(bus, { domain, logger }) : undefined;
 
-  const ownRevocations = deps.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
-  const revocations = deps.revocations ?? ownRevocations!;
-  const server = createServer({ config, domain, logger, pubsub, revocations, verifyToken: deps.verifyToken });
+  const ownRevocations = infra.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
+  const revocations = infra.revocations ?? ownRevocations!;
+  const server = createServer({ config, domain, logger, pubsub, revocations, verifyToken: infra.verifyToken });
   await server.start();
   return {
     server,
@@ -84,9 +71,21 @@ export async function createCoursesService(
       await relay?.stop();
       await server.stop();
       await ownPubSub?.close();
+      await ownBus?.close();
       await ownRevocations?.close();
       await prisma.$disconnect();
       await db.close();
     },
   };
 }
+
+export const coursesService = defineService({
+  name: 'courses',
+  loadConfig,
+  migrationsDir: MIGRATIONS_DIR,
+  create: createCoursesService,
+  seed: {
+    ifEmpty: (service, scale) => seedIfEmpty(service.prisma, scale),
+    into: seed,
+  },
+});

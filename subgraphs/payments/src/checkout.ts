@@ -1,5 +1,5 @@
 /**
- * Checkout (issue 4): buying one course.
+ * Checkout: buying one course.
  *
  *   1. Validate the input; replay an idempotency key seen before.
  *   2. Ask the courses service for the course as it is now (price, status, instructor, whether the

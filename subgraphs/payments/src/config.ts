@@ -2,15 +2,18 @@
 import { randomBytes } from 'node:crypto';
 import { parseEnv, type Env } from '@campus/kit/core';
 import { generateServiceKeyPem, signingKeysEnv } from '@campus/kit/identity';
-import { serviceConfig, serviceEnv, type ServiceConfig } from '@campus/kit/subgraph';
+import { serviceConfig, serviceEnv, usersJwksUrl, userTokensEnv, type ServiceConfig } from '@campus/kit/subgraph';
 import { z } from 'zod';
 
 const schema = z
   .object({
     ...serviceEnv('PAYMENTS', 4003),
-    /** Base URLs of the services checkout asks for the price and the buyer (the stack sets them). */
+    /**
+     * Base URLs of the services checkout asks for the price and the buyer (the stack sets them);
+     * the users service's public keys are JWKS_URL, else at USERS_URL (userTokensEnv).
+     */
     COURSES_URL: z.url().default('http://localhost:4002'),
-    USERS_URL: z.url().default('http://localhost:4001'),
+    ...userTokensEnv,
     /**
      * PKCS#8 PEM Ed25519 private keys payments signs its calls to courses and users with, as
      * itself (docs/identity/service-identity.md); the first signs, all are published at
@@ -57,6 +60,8 @@ const schema = z
 export interface PaymentsConfig extends ServiceConfig {
   coursesUrl: string;
   usersUrl: string;
+  /** The users service's JWKS, which access tokens are verified with. */
+  jwksUrl: string;
   /** PEM private keys payments signs its service calls with; the first signs (service-identity/keys.ts). */
   signingKeys: string[];
   provider: 'sandbox';
@@ -74,6 +79,7 @@ export function loadConfig(env: Env): PaymentsConfig {
     ...serviceConfig('PAYMENTS', e),
     coursesUrl: e.COURSES_URL,
     usersUrl: e.USERS_URL,
+    jwksUrl: usersJwksUrl(e),
     signingKeys: e.PAYMENTS_SIGNING_KEYS ?? [generateServiceKeyPem()],
     provider: e.PAYMENTS_PROVIDER,
     webhookSecret: e.PAYMENTS_WEBHOOK_SECRET ?? `whsec_${randomBytes(24).toString('hex')}`,

@@ -2,16 +2,9 @@
 import type { Logger, RequestInfo } from '@campus/kit/core';
 import { viewerFromAuthorization, type TokenVerifier, type Viewer } from '@campus/kit/identity';
 import type { PubSub } from '@campus/kit/events';
-import type { CheckoutDeps } from './checkout.ts';
+import type { PaymentsDomain } from './domain.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
-import type { RefundDeps } from './refunds.ts';
-
-/** What the domain functions need, built once per service. */
-export interface PaymentsDomain {
-  checkout: CheckoutDeps;
-  refunds: RefundDeps;
-}
 
 export interface Context {
   viewer: Viewer | null;

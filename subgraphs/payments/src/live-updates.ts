@@ -7,7 +7,7 @@
  * re-query on reconnect and the bus, not pub/sub, carries what must not be lost.
  */
 import type { Logger } from '@campus/kit/core';
-import type { PubSub } from '@campus/kit/events';
+import { bestEffortPublisher, type PubSub } from '@campus/kit/events';
 
 export interface PaymentChanged {
   paymentId: string;
@@ -23,15 +23,14 @@ export interface LiveUpdates {
 }
 
 export function liveUpdates(pubsub: PubSub, logger: Logger): LiveUpdates {
+  const publish = bestEffortPublisher(pubsub, logger);
   return {
     async paymentChanged(payment) {
       const message: PaymentChanged = { paymentId: payment.id, userId: payment.userId, version: payment.version };
-      try {
-        await Promise.all([pubsub.publish(paymentTopic(payment.id), message), pubsub.publish(userPaymentsTopic(payment.userId), message)]);
-      } catch (err) {
-        // The change is committed; failing the caller now would only mislead it.
-        logger.error({ err, paymentId: payment.id }, 'could not publish a payment update');
-      }
+      await Promise.all([
+        publish(paymentTopic(payment.id), message, { paymentId: payment.id }),
+        publish(userPaymentsTopic(payment.userId), message, { paymentId: payment.id }),
+      ]);
     },
   };
 }

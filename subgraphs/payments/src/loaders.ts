@@ -1,11 +1,7 @@
 /** Every DataLoader of the payments service; created per request in createContext, never shared. */
-import { groupByKeys, orderByKeys, type Page } from '@campus/kit/subgraph';
+import { groupByKeys, orderByKeys, uuidKeys, type Page } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
 import type { Payment, PrismaClient, Receipt, Refund } from './generated/prisma/client.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Ids that cannot be UUIDs cannot exist; asking PostgreSQL would be an error, not a miss.
-const uuids = (ids: readonly string[]) => [...new Set(ids.filter((id) => UUID.test(id)))];
 
 export interface SalesFigures {
   count: number;
@@ -22,20 +18,20 @@ export function createLoaders(prisma: PrismaClient) {
   return {
     /** One `_entities` request with N payment representations is one SQL statement. */
     paymentById: new DataLoader<string, Payment | null>(async (ids) => {
-      const valid = uuids(ids);
+      const valid = uuidKeys(ids);
       const rows = valid.length ? await prisma.payment.findMany({ where: { id: { in: valid } } }) : [];
       return orderByKeys(ids, rows, (p) => p.id);
     }),
 
     receiptByPayment: new DataLoader<string, Receipt | null>(async (paymentIds) => {
-      const rows = await prisma.receipt.findMany({ where: { paymentId: { in: uuids(paymentIds) } } });
+      const rows = await prisma.receipt.findMany({ where: { paymentId: { in: uuidKeys(paymentIds) } } });
       return orderByKeys(paymentIds, rows, (r) => r.paymentId);
     }),
 
     /** The most recent refund of each payment. */
     latestRefundByPayment: new DataLoader<string, Refund | null>(async (paymentIds) => {
       const rows = await prisma.refund.findMany({
-        where: { paymentId: { in: uuids(paymentIds) } },
+        where: { paymentId: { in: uuidKeys(paymentIds) } },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         distinct: ['paymentId'],
       });
@@ -46,7 +42,7 @@ export function createLoaders(prisma: PrismaClient) {
     salesByCourse: new DataLoader<string, SalesFigures>(async (courseIds) => {
       const groups = await prisma.payment.groupBy({
         by: ['courseId', 'status', 'currency'],
-        where: { courseId: { in: uuids(courseIds) }, status: { in: ['SUCCEEDED', 'REFUNDED'] } },
+        where: { courseId: { in: uuidKeys(courseIds) }, status: { in: ['SUCCEEDED', 'REFUNDED'] } },
         _count: { _all: true },
         _sum: { amount: true },
       });
@@ -76,7 +72,7 @@ export function createLoaders(prisma: PrismaClient) {
         const results = new Map<string, Payment[]>();
         for (const group of byPage.values()) {
           const { skip, take } = group[0]!.page;
-          const users = uuids(group.map((k) => k.userId));
+          const users = uuidKeys(group.map((k) => k.userId));
           const ids = users.length
             ? await prisma.$queryRaw<{ id: string; userId: string }[]>`
                 SELECT "id"::text AS "id", "userId"::text AS "userId" FROM (
@@ -96,7 +92,7 @@ export function createLoaders(prisma: PrismaClient) {
     ),
 
     paymentCountByUser: new DataLoader<string, number>(async (userIds) => {
-      const groups = await prisma.payment.groupBy({ by: ['userId'], where: { userId: { in: uuids(userIds) } }, _count: { _all: true } });
+      const groups = await prisma.payment.groupBy({ by: ['userId'], where: { userId: { in: uuidKeys(userIds) } }, _count: { _all: true } });
       return userIds.map((id) => groups.find((g) => g.userId === id)?._count._all ?? 0);
     }),
   };

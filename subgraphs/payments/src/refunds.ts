@@ -1,5 +1,5 @@
 /**
- * Refunds (issue 4): `requestRefund` by the payer within the policy (a window after paying and a
+ * Refunds: `requestRefund` by the payer within the policy (a window after paying and a
  * progress limit, both configurable), `refundPayment` by admins whatever the policy. Both create
  * a PENDING refund and ask the provider; the provider's webhook completes it, which turns the
  * payment REFUNDED and publishes PaymentRefunded (courses then revokes the enrollment).

@@ -1,18 +1,17 @@
 /**
  * Demo and benchmark data for the payments service: the orders behind the courses seed's PURCHASE
- * enrollments, derived from the same deterministic plan (planCoursesSeed) without reading the
- * courses database. Each planned purchase becomes a SUCCEEDED payment (paid when the learner
+ * enrollments, derived from the kit's shared demo plan (packages/kit/src/core/seed-plan.ts)
+ * without reading the courses database. Each planned purchase becomes a SUCCEEDED payment (paid when the learner
  * enrolled) with its receipt; a purchase the plan revoked becomes REFUNDED with a SUCCEEDED
  * refund. Payment ids are the ones the courses seed wrote into its enrollments, so `User.payments`,
- * `Course.sales` and the enrollments tell the same story. Buyer snapshots come from the users
- * seed's names and emails. Idempotent: existing rows are skipped.
+ * `Course.sales` and the enrollments tell the same story. Buyer snapshots are the plan's names and
+ * emails, the ones the users seed wrote. Idempotent: existing rows are skipped.
  */
 import { createHash } from 'node:crypto';
-import { seededStudentId, seedUuid } from '@campus/kit/core';
+import { planCoursesSeed, seededStudentId, seededStudentProfile, seedUuid } from '@campus/kit/core';
+import type { SeedCounts } from '@campus/kit/subgraph';
 import { PrismaClient, type Prisma } from './generated/prisma/client.ts';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { planCoursesSeed } from '@campus/courses/seed';
-import { seededStudentProfile } from '@campus/users/seed';
 
 const CHUNK = 2_000;
 const pseudoId = (prefix: string, of: string) => `${prefix}_seed_${createHash('sha1').update(of).digest('hex').slice(0, 24)}`;
@@ -119,8 +118,14 @@ export async function seedPayments(prisma: PrismaClient, scale = 1): Promise<Rec
   );
 }
 
-/** The uniform entry every prisma/<service>/seed.ts exports (npm run db:seed, the embedded stack). */
-export async function seed(adapter: SqlDriverAdapterFactory, scale: number): Promise<Record<string, number>> {
+/** The embedded default's first start: seeds only a database without payments. */
+export async function seedIfEmpty(prisma: PrismaClient, scale: number): Promise<SeedCounts | null> {
+  if ((await prisma.payment.count()) > 0) return null;
+  return seedPayments(prisma, scale);
+}
+
+/** On a bare (migrated) database: npm run db:seed and the process stack. */
+export async function seed(adapter: SqlDriverAdapterFactory, scale: number): Promise<SeedCounts> {
   const prisma = new PrismaClient({ adapter });
   try {
     return await seedPayments(prisma, scale);

@@ -8,7 +8,8 @@ import { remoteTokenVerifier, JWKS_CACHE_MAX_AGE_MS, SERVICE_JWKS_PATH, type Req
 import type { PubSub } from '@campus/kit/events';
 import { createSubgraphServer, type SubgraphServer } from '@campus/kit/subgraph';
 import type { PaymentsConfig } from './config.ts';
-import { contextFactory, type PaymentsDomain } from './context.ts';
+import { contextFactory } from './context.ts';
+import type { PaymentsDomain } from './domain.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createSchema } from './schema.ts';
 import type { Inbox } from './webhooks/inbox.ts';
@@ -25,7 +26,7 @@ export interface PaymentsServerDeps {
   logger: Logger;
   /** Ended sessions, checked on every token verification (docs/identity/sessions.md). */
   revocations: SessionRevocations;
-  /** Defaults to the users service's JWKS at USERS_URL, with `revocations`. */
+  /** Defaults to the users service's JWKS (config.jwksUrl), with `revocations`. */
   verifyToken?: TokenVerifier;
 }
 
@@ -42,10 +43,7 @@ export function createServer({ config, prisma, pubsub, domain, inbox, signer, lo
       domain,
       verifyToken:
         verifyToken ??
-        remoteTokenVerifier(new URL('/.well-known/jwks.json', config.usersUrl).toString(), {
-          revocations,
-          maxLifetimeSeconds: config.sessions.maxLifetimeSeconds,
-        }),
+        remoteTokenVerifier(config.jwksUrl, { revocations, maxLifetimeSeconds: config.sessions.maxLifetimeSeconds }),
       logger,
     }),
     routes: (app) => {

@@ -1,15 +1,15 @@
 /**
- * Assembles the payments service from its config: database (migrated), Prisma client, provider,
- * webhook inbox, outbox relay, server. Used by index.ts (its own process) and by the embedded
- * stack (all services in one), which hands in the shared pub/sub and event bus.
+ * The payments service, defined once (docs/service-shape.md): config, migrations, how it is built
+ * from shared infrastructure (database, provider, webhook inbox, outbox relay, server), and its
+ * demo seed. index.ts runs it as its own process; the embedded stack runs it beside the others.
  */
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@campus/kit/core';
-import { createRequestSigner, createSessionRevocations, type SessionRevocations } from '@campus/kit/identity';
-import { createOutboxRelay, type EventBus, type PubSub } from '@campus/kit/events';
-import { openServiceDatabase, type SubgraphServer } from '@campus/kit/subgraph';
-import type { PaymentsConfig } from './config.ts';
-import type { PaymentsDomain } from './context.ts';
+import { createRequestSigner, createSessionRevocations } from '@campus/kit/identity';
+import { createEventBus, createOutboxRelay, createPubSub } from '@campus/kit/events';
+import { createStatementTap, defineService, openServiceDatabase, type RunningService, type ServiceInfra, type SubgraphServer } from '@campus/kit/subgraph';
+import { loadConfig, type PaymentsConfig } from './config.ts';
+import type { PaymentsDomain } from './domain.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { liveUpdates } from './live-updates.ts';
 import type { PaymentProvider } from './provider/provider.ts';
@@ -18,46 +18,49 @@ import { webhookSender } from './provider/webhook-sender.ts';
 import { coursesClient } from './remote/courses-client.ts';
 import { subgraphClient } from './remote/subgraph-client.ts';
 import { usersClient } from './remote/users-client.ts';
+import { seed, seedIfEmpty } from './seed.ts';
 import { createServer } from './server.ts';
 import { webhookInbox } from './webhooks/inbox.ts';
 import { WEBHOOK_PATH } from './webhooks/route.ts';
 
 export const MIGRATIONS_DIR = new URL('../prisma/migrations', import.meta.url).pathname;
 
-export interface PaymentsInfra {
-  pubsub: PubSub;
-  bus: EventBus;
-  /**
-   * Ended sessions, as the users service records them. The embedded stack passes the one store it
-   * shares; absent, the service opens its own from config.sessions (Redis or in memory).
-   */
-  revocations?: SessionRevocations;
-}
-
-export interface PaymentsService {
-  server: SubgraphServer;
+export interface PaymentsService extends RunningService {
   prisma: PrismaClient;
+  domain: PaymentsDomain;
   provider: PaymentProvider;
   /** Publishes committed outbox events now (also runs on a timer when the relay is enabled). */
   relayOutbox(): Promise<number>;
-  close(): Promise<void>;
 }
 
+/**
+ * Payments uses the pub/sub (live payment updates), the revocation store, and the event bus (its
+ * outbox relay publishes PaymentSucceeded and PaymentRefunded). Given no bus, it opens one from
+ * REDIS_URL, or in process without it: then its events reach no other service.
+ */
 export async function createPaymentsService(
   config: PaymentsConfig,
-  infra: PaymentsInfra,
+  infra: ServiceInfra = {},
   logger: Logger = createLogger('payments', config.logLevel),
 ): Promise<PaymentsService> {
   const db = await openServiceDatabase(config, MIGRATIONS_DIR, logger);
-  const prisma = new PrismaClient({ adapter: db.adapter });
+  // Query events cost an event object per statement; they let tests and operators count round trips.
+  const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
+  const statements = createStatementTap();
+  prisma.$on('query', (e) => statements.emit(e.query, e.params));
 
+  const ownPubSub = infra.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
+  const pubsub = infra.pubsub ?? ownPubSub!;
+  if (!infra.bus && !config.redisUrl) logger.warn('REDIS_URL is not set: events stay in this process and reach no other service');
+  const ownBus = infra.bus ? undefined : createEventBus({ redisUrl: config.redisUrl, prefix: config.redisEventsPrefix, logger });
+  const bus = infra.bus ?? ownBus!;
   const relay = createOutboxRelay({
     db: prisma,
-    bus: infra.bus,
+    bus,
     pollIntervalMs: config.pollIntervalMs,
     onError: (err, context) => logger.warn({ err, context }, 'outbox relay'),
   });
-  const live = liveUpdates(infra.pubsub, logger);
+  const live = liveUpdates(pubsub, logger);
   const inbox = webhookInbox({
     prisma,
     logger,
@@ -90,7 +93,7 @@ export async function createPaymentsService(
   };
   const ownRevocations = infra.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
   const revocations = infra.revocations ?? ownRevocations!;
-  server = createServer({ config, prisma, pubsub: infra.pubsub, domain, inbox, signer, logger, revocations });
+  server = createServer({ config, prisma, pubsub, domain, inbox, signer, logger, revocations, verifyToken: infra.verifyToken });
   await server.start();
   inbox.start();
   if (config.outboxRelay) relay.start();
@@ -98,16 +101,31 @@ export async function createPaymentsService(
   return {
     server,
     prisma,
+    domain,
     provider,
+    onStatement: statements.onStatement,
     relayOutbox: () => relay.drain(),
     async close() {
       await provider.close();
       await inbox.stop();
       await relay.stop();
       await server.stop();
+      await ownBus?.close();
+      await ownPubSub?.close();
       await ownRevocations?.close();
       await prisma.$disconnect();
       await db.close();
     },
   };
 }
+
+export const paymentsService = defineService({
+  name: 'payments',
+  loadConfig,
+  migrationsDir: MIGRATIONS_DIR,
+  create: createPaymentsService,
+  seed: {
+    ifEmpty: (service, scale) => seedIfEmpty(service.prisma, scale),
+    into: seed,
+  },
+});

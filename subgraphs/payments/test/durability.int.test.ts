@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMemoryEventBus, type DomainEvent } from '@campus/kit/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliver, startPayments, testDatabase, waitFor, type TestDatabase } from './harness.ts';
+import { waitFor } from '@campus/test-kit';
+import { deliver, startPayments, testDatabase, type TestDatabase } from './harness.ts';
 import { intentEvent, pendingPayment } from './fixtures.ts';
 
 describe('payments after a crash', () => {

@@ -4,11 +4,10 @@
  * and pub/sub, its HTTP server on a free port. Nothing else runs: tests that need the courses or
  * users service run the whole stack (packages/stack/test).
  */
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Env } from '@campus/kit/core';
 import { createMemoryEventBus, createMemoryPubSub, type EventBus, type PubSub } from '@campus/kit/events';
-import pg from 'pg';
+import { createTestDatabases, type TestDatabases } from '@campus/test-kit';
 import { loadConfig, type PaymentsConfig } from '../src/config.ts';
 import { createPaymentsService, type PaymentsService } from '../src/service.ts';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '../src/webhooks/signature.ts';
@@ -24,31 +23,9 @@ export interface PaymentsHarness {
   close(): Promise<void>;
 }
 
-export interface TestDatabase {
-  env: Env;
-  drop(): Promise<void>;
-}
-
-export async function testDatabase(): Promise<TestDatabase> {
-  const adminUrl = process.env.TEST_DATABASE_URL;
-  if (!adminUrl) return { env: {}, drop: async () => {} };
-  const name = `campus_test_payments_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE "${name}"`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    env: { PAYMENTS_DATABASE_URL: url.toString() },
-    async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
+/** A throwaway PostgreSQL database for payments with TEST_DATABASE_URL; nothing (PGlite) without. */
+export type TestDatabase = TestDatabases;
+export const testDatabase = (): Promise<TestDatabase> => createTestDatabases(process.env.TEST_DATABASE_URL, ['payments']);
 
 export const TEST_WEBHOOK_SECRET = `whsec_test_${'s'.repeat(32)}`;
 
@@ -98,15 +75,4 @@ export async function deliver(baseUrl: string, event: unknown, { secret = TEST_W
     body,
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/** Polls `check` until it returns something other than undefined/null/false; fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<Exclude<T, false>>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== null && value !== false) return value as NonNullable<Exclude<T, false>>;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -5,7 +5,8 @@
  */
 import type { DomainEvent } from '@campus/kit/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deliver, startPayments, waitFor, type PaymentsHarness } from './harness.ts';
+import { waitFor } from '@campus/test-kit';
+import { deliver, startPayments, type PaymentsHarness } from './harness.ts';
 import { intentEvent, pendingPayment } from './fixtures.ts';
 
 describe('the payments webhook', () => {

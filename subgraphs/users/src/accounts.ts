@@ -4,25 +4,12 @@
  * privileged operations are in authority.ts.
  */
 import { badUserInput, conflict, displayText, forbidden, notFound, parseInput, unauthenticated } from '@campus/kit/core';
-import type { SessionRevocations } from '@campus/kit/identity';
 import { z } from 'zod';
-import { Prisma, type PrismaClient, type User } from './generated/prisma/client.ts';
-import { reserveLoginAttempt, type ThrottleSettings } from './login-throttle.ts';
-import { decoyHash, hashPassword, type PasswordVerifier } from './passwords.ts';
-import type { SessionEvents } from './session-events.ts';
-import { endSessions, startSession, type IssuedSession, type SessionSettings } from './sessions.ts';
-
-export interface AccountDeps {
-  prisma: PrismaClient;
-  sessions: SessionSettings;
-  throttle: ThrottleSettings;
-  /** Every password check goes through it, counted (passwords.ts). */
-  passwords: PasswordVerifier;
-  /** Tells the user's open clients when their sessions end (Subscription.mySessionEvents). */
-  events: SessionEvents;
-  /** Where ended sessions are recorded for every token verifier (packages/kit/src/identity/session-revocation.ts). */
-  revocations: SessionRevocations;
-}
+import type { UsersDomain } from './domain.ts';
+import { Prisma, type User } from './generated/prisma/client.ts';
+import { reserveLoginAttempt } from './login-throttle.ts';
+import { decoyHash, hashPassword } from './passwords.ts';
+import { endSessions, startSession, type IssuedSession } from './sessions.ts';
 
 /** Emails are compared and stored lower-cased, which makes uniqueness case-insensitive. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
@@ -33,7 +20,7 @@ const name = displayText(100);
 
 const signUpInput = z.object({ email, password, name });
 
-export async function signUp(deps: AccountDeps, input: unknown): Promise<IssuedSession> {
+export async function signUp(deps: UsersDomain, input: unknown): Promise<IssuedSession> {
   const data = parseInput(signUpInput, input);
   const passwordHash = await hashPassword(data.password);
   try {
@@ -50,7 +37,7 @@ export async function signUp(deps: AccountDeps, input: unknown): Promise<IssuedS
 // Bounded like sign-up's email: the throttle stores a counter per email tried, whether or not it has an account.
 const logInInput = z.object({ email: z.string().max(254, 'must be at most 254 characters'), password: z.string() });
 
-export async function logIn(deps: AccountDeps, input: unknown, clientIp: string | undefined): Promise<IssuedSession> {
+export async function logIn(deps: UsersDomain, input: unknown, clientIp: string | undefined): Promise<IssuedSession> {
   const data = parseInput(logInInput, input);
   const emailKey = normalizeEmail(data.email);
   // Counted before the password is checked, so parallel guesses cannot outrun the count (login-throttle.ts).
@@ -69,7 +56,7 @@ export async function logIn(deps: AccountDeps, input: unknown, clientIp: string 
 
 const updateProfileInput = z.object({ name: name.nullish() });
 
-export async function updateProfile(deps: AccountDeps, userId: string, input: unknown): Promise<User> {
+export async function updateProfile(deps: UsersDomain, userId: string, input: unknown): Promise<User> {
   const data = parseInput(updateProfileInput, input);
   const changes = data.name ? { name: data.name } : {};
   // An account deleted since its token was issued is NOT_FOUND, not a failed update.
@@ -83,7 +70,7 @@ export async function updateProfile(deps: AccountDeps, userId: string, input: un
 const changePasswordInput = z.object({ currentPassword: z.string(), newPassword: password });
 
 /** Changes the password and ends every other session, so a thief with an old refresh token is out. */
-export async function changePassword(deps: AccountDeps, viewer: { id: string; sessionId: string }, input: unknown): Promise<User> {
+export async function changePassword(deps: UsersDomain, viewer: { id: string; sessionId: string }, input: unknown): Promise<User> {
   const data = parseInput(changePasswordInput, input);
   const user = await deps.prisma.user.findUnique({ where: { id: viewer.id } });
   if (!user) throw notFound('User', viewer.id);

@@ -15,7 +15,7 @@ import { badUserInput, forbidden, notFound, parseInput } from '@campus/kit/core'
 import type { Role } from '@campus/kit/identity';
 import { z } from 'zod';
 import type { Prisma, User } from './generated/prisma/client.ts';
-import type { AccountDeps } from './accounts.ts';
+import type { UsersDomain } from './domain.ts';
 import { publishEnded, revokeFamilies } from './sessions.ts';
 
 export const ROLE_RANK: Record<Role, number> = { STUDENT: 0, INSTRUCTOR: 1, ADMIN: 2 };
@@ -56,7 +56,7 @@ const setRoleInput = z.object({ userId: z.uuid('must be a user id'), role: z.enu
  * sessions are recorded as ended before the transaction commits, so there is no moment when the
  * new role is stored and a token with the old one is still accepted anywhere.
  */
-export async function setUserRole(deps: AccountDeps, actorId: string, input: unknown): Promise<User> {
+export async function setUserRole(deps: UsersDomain, actorId: string, input: unknown): Promise<User> {
   const data = parseInput(setRoleInput, input);
   const { user, changed } = await deps.prisma.$transaction(async (tx) => {
     const { actor, target } = await lockAccounts(tx, actorId, data.userId);
@@ -71,14 +71,14 @@ export async function setUserRole(deps: AccountDeps, actorId: string, input: unk
     return { user: updated, changed: true };
   });
   // Every client of the account hears it, including one whose session had already ended.
-  if (changed) await deps.events.publish({ userId: user.id, reason: 'ROLE_CHANGED', role: user.role });
+  if (changed) await deps.live.sessionEvent({ userId: user.id, reason: 'ROLE_CHANGED', role: user.role });
   return user;
 }
 
 const revokeSessionsInput = z.object({ userId: z.uuid('must be a user id') });
 
 /** An admin ends every session of an account (a lost device, a suspected takeover). */
-export async function revokeSessions(deps: AccountDeps, actorId: string, input: unknown): Promise<{ user: User; revokedSessionCount: number }> {
+export async function revokeSessions(deps: UsersDomain, actorId: string, input: unknown): Promise<{ user: User; revokedSessionCount: number }> {
   const data = parseInput(revokeSessionsInput, input);
   const { user, ended } = await deps.prisma.$transaction(async (tx) => {
     const { actor, target } = await lockAccounts(tx, actorId, data.userId);
@@ -87,6 +87,6 @@ export async function revokeSessions(deps: AccountDeps, actorId: string, input: 
     await deps.revocations.revoke(ended, 'REVOKED_BY_ADMIN');
     return { user: await tx.user.findUniqueOrThrow({ where: { id: target.id } }), ended };
   });
-  await publishEnded(deps.events, { userId: user.id }, 'REVOKED_BY_ADMIN', ended);
+  await publishEnded(deps.live, { userId: user.id }, 'REVOKED_BY_ADMIN', ended);
   return { user, revokedSessionCount: ended.length };
 }

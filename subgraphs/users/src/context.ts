@@ -2,7 +2,7 @@
 import type { Logger, RequestInfo } from '@campus/kit/core';
 import { asUnauthorizedResponse, viewerFromAuthorization, type TokenVerifier, type Viewer } from '@campus/kit/identity';
 import type { PubSub } from '@campus/kit/events';
-import type { AccountDeps } from './accounts.ts';
+import type { UsersDomain } from './domain.ts';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { createLoaders, type Loaders } from './loaders.ts';
 import { currentViewer } from './sessions.ts';
@@ -17,13 +17,13 @@ export interface Context {
   logger: Logger;
   prisma: PrismaClient;
   loaders: Loaders;
-  accounts: AccountDeps;
-  /** Where subscriptions listen (the publishing side is `accounts.events`). */
+  domain: UsersDomain;
+  /** Where subscriptions listen (the publishing side is `domain.live`). */
   pubsub: PubSub;
 }
 
 export interface ContextDeps {
-  accounts: AccountDeps;
+  domain: UsersDomain;
   verifyToken: TokenVerifier;
   logger: Logger;
   pubsub: PubSub;
@@ -32,12 +32,12 @@ export interface ContextDeps {
 export function contextFactory(deps: ContextDeps) {
   return async (info: RequestInfo): Promise<Context> => {
     const claimed = await viewerFromAuthorization(deps.verifyToken, info.authorization);
-    const loaders = createLoaders(deps.accounts.prisma);
+    const loaders = createLoaders(deps.domain.prisma);
     let viewer: Viewer | null = null;
     if (claimed) {
       // This service is the source of sessions and roles: the token's claims are checked against them.
       try {
-        const current = await currentViewer(deps.accounts.prisma, claimed);
+        const current = await currentViewer(deps.domain.prisma, claimed);
         viewer = current.viewer;
         loaders.userById.prime(current.user.id, current.user);
       } catch (e) {
@@ -49,9 +49,9 @@ export function contextFactory(deps: ContextDeps) {
       requestId: info.requestId,
       clientIp: info.clientIp,
       logger: deps.logger.child({ requestId: info.requestId }),
-      prisma: deps.accounts.prisma,
+      prisma: deps.domain.prisma,
       loaders,
-      accounts: deps.accounts,
+      domain: deps.domain,
       pubsub: deps.pubsub,
     };
   };

@@ -1,62 +1,64 @@
 /**
- * Assembles the users service from its config: database (migrated), Prisma client, signing keys,
- * server. Used by index.ts (its own process) and by the embedded stack (all services in one).
+ * The users service, defined once (docs/service-shape.md): config, migrations, how it is built
+ * from shared infrastructure, and its demo seed. index.ts runs it as its own process; the embedded
+ * stack runs it beside the others.
  */
 import { createLogger, type Logger } from '@campus/kit/core';
-import { createSessionRevocations, type SessionRevocations } from '@campus/kit/identity';
-import { createPubSub, type PubSub } from '@campus/kit/events';
-import { createStatementTap, openServiceDatabase, type StatementTap, type SubgraphServer } from '@campus/kit/subgraph';
-import type { UsersConfig } from './config.ts';
+import { createSessionRevocations } from '@campus/kit/identity';
+import { createPubSub } from '@campus/kit/events';
+import { createStatementTap, defineService, openServiceDatabase, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
+import { loadConfig, type UsersConfig } from './config.ts';
+import type { UsersDomain } from './domain.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
+import { liveUpdates } from './live-updates.ts';
 import { createPasswordVerifier } from './passwords.ts';
+import { seed, seedIfEmpty } from './seed.ts';
 import { createServer } from './server.ts';
 import { loadSigningKeys } from './signing-keys.ts';
 
 export const MIGRATIONS_DIR = new URL('../prisma/migrations', import.meta.url).pathname;
 
-export interface UsersService {
-  server: SubgraphServer;
+export interface UsersService extends RunningService {
   prisma: PrismaClient;
-  /** Every SQL statement the service sends its database (tests count them). */
-  onStatement: StatementTap['onStatement'];
+  domain: UsersDomain;
   /** How many passwords this instance has checked with Argon2 (tests show throttling bounds it). */
   passwordVerifications(): number;
-  close(): Promise<void>;
 }
 
-export interface UsersServiceDeps {
-  /**
-   * The pub/sub to publish session events on. The embedded stack passes the one all its services
-   * share; absent, the service opens its own from REDIS_URL (or in memory) and closes it on close.
-   */
-  pubsub?: PubSub;
-  /**
-   * Where ended sessions are recorded. The embedded stack passes the one its router and every
-   * service check; absent, the service opens its own from config.sessions (Redis or in memory).
-   */
-  revocations?: SessionRevocations;
-}
-
+/**
+ * Users uses the pub/sub (session events) and the revocation store (it records ended sessions);
+ * no bus. It verifies access tokens with its own keys, so `infra.verifyToken` is not used.
+ */
 export async function createUsersService(
   config: UsersConfig,
+  infra: ServiceInfra = {},
   logger: Logger = createLogger('users', config.logLevel),
-  deps: UsersServiceDeps = {},
 ): Promise<UsersService> {
   const db = await openServiceDatabase(config, MIGRATIONS_DIR, logger);
+  // Query events cost an event object per statement; they let tests and operators count round trips.
   const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
   const statements = createStatementTap();
   prisma.$on('query', (e) => statements.emit(e.query, e.params));
   const keys = await loadSigningKeys({ pem: config.jwtPrivateKeyPem, dataDir: config.dataDir });
-  const ownPubSub = deps.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
-  const pubsub = deps.pubsub ?? ownPubSub!;
+  const ownPubSub = infra.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
+  const pubsub = infra.pubsub ?? ownPubSub!;
+  const ownRevocations = infra.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
+  const revocations = infra.revocations ?? ownRevocations!;
   const passwords = createPasswordVerifier();
-  const ownRevocations = deps.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
-  const revocations = deps.revocations ?? ownRevocations!;
-  const server = createServer({ config, prisma, keys, logger, pubsub, passwords, revocations });
+  const domain: UsersDomain = {
+    prisma,
+    sessions: { keys, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlDays: config.refreshTokenTtlDays },
+    throttle: config.throttle,
+    passwords,
+    live: liveUpdates(pubsub, logger),
+    revocations,
+  };
+  const server = createServer({ config, domain, keys, logger, pubsub, revocations });
   await server.start();
   return {
     server,
     prisma,
+    domain,
     onStatement: statements.onStatement,
     passwordVerifications: passwords.verifications,
     async close() {
@@ -68,3 +70,14 @@ export async function createUsersService(
     },
   };
 }
+
+export const usersService = defineService({
+  name: 'users',
+  loadConfig,
+  migrationsDir: MIGRATIONS_DIR,
+  create: createUsersService,
+  seed: {
+    ifEmpty: (service, scale) => seedIfEmpty(service.prisma, scale),
+    into: seed,
+  },
+});

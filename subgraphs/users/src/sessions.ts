@@ -7,14 +7,15 @@
  * The family's id is the access token's `sid`. Ending a session (endSessions) marks the family
  * revoked here, records its id in the revocation store every token verifier asks
  * (packages/kit/src/identity/session-revocation.ts), then tells the user's open clients why
- * (session-events.ts); docs/identity/sessions.md has the whole picture.
+ * (live-updates.ts); docs/identity/sessions.md has the whole picture.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { forbidden, unauthenticated } from '@campus/kit/core';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, sessionEnded, type Role, type SessionEndReason, type SessionRevocations, type Viewer } from '@campus/kit/identity';
+import { isUuid } from '@campus/kit/subgraph';
 import { SignJWT } from 'jose';
 import type { Prisma, PrismaClient, User } from './generated/prisma/client.ts';
-import type { SessionEvents } from './session-events.ts';
+import type { LiveUpdates } from './live-updates.ts';
 import { SIGNING_ALG, type SigningKeys } from './signing-keys.ts';
 
 export interface SessionSettings {
@@ -77,7 +78,7 @@ const INVALID = 'This refresh token is not valid. Log in again.';
 export interface SessionEnding {
   prisma: PrismaClient;
   revocations: SessionRevocations;
-  events: SessionEvents;
+  live: LiveUpdates;
 }
 
 /** Exchanges a refresh token for a new session pair; detects reuse and revokes the family. */
@@ -149,14 +150,14 @@ export async function revokeFamilies(db: Prisma.TransactionClient, scope: Sessio
 export async function endSessions(deps: SessionEnding, scope: SessionScope, reason: SessionEndReason): Promise<number> {
   const ended = await revokeFamilies(deps.prisma, scope, reason);
   await deps.revocations.revoke(ended, reason);
-  await publishEnded(deps.events, scope, reason, ended);
+  await publishEnded(deps.live, scope, reason, ended);
   return ended.length;
 }
 
 /** Tells the user's open clients that these sessions (of `scope`) ended; nothing when none did. */
-export async function publishEnded(events: SessionEvents, scope: SessionScope, reason: SessionEndReason, ended: string[], role?: Role) {
+export async function publishEnded(live: LiveUpdates, scope: SessionScope, reason: SessionEndReason, ended: string[], role?: Role) {
   if (!ended.length) return;
-  await events.publish({
+  await live.sessionEvent({
     userId: scope.userId,
     reason,
     ...(scope.sessionId ? { endedSessionId: scope.sessionId } : {}),
@@ -183,7 +184,7 @@ export async function endSession(deps: SessionEnding, refreshToken: string, user
  * account's sessions are deleted with it, so its tokens fail here.
  */
 export async function currentViewer(prisma: PrismaClient, viewer: Viewer): Promise<{ viewer: Viewer; user: User }> {
-  const family = UUID.test(viewer.sessionId)
+  const family = isUuid(viewer.sessionId)
     ? await prisma.sessionFamily.findUnique({ where: { id: viewer.sessionId }, include: { user: true } })
     : null;
   if (!family || family.userId !== viewer.id) throw unauthenticated('This session does not exist (or its account was deleted). Log in again.');
@@ -192,4 +193,3 @@ export async function currentViewer(prisma: PrismaClient, viewer: Viewer): Promi
   return { viewer: { ...viewer, role: family.user.role }, user: family.user };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -9,3 +9,4 @@ export * from './pubsub.ts';
 export * from './push-iterator.ts';
 export * from './redis-bus.ts';
 export * from './redis-pubsub.ts';
+export * from './contracts.ts';

@@ -32,3 +32,22 @@ export async function listen<T = unknown>(pubsub: PubSub, topic: string): Promis
   }
   return iterator;
 }
+
+/** Publishes one message; never throws (see bestEffortPublisher). */
+export type BestEffortPublish = (topic: string, payload: unknown, logFields?: Record<string, unknown>) => Promise<void>;
+
+/**
+ * Publishing for live updates, which happens after the change it announces has committed: a
+ * failure is logged and swallowed, since failing the caller then would only mislead it, and a
+ * client that missed an update re-queries on reconnect. What must not be lost travels on the event
+ * bus through an outbox, not here.
+ */
+export function bestEffortPublisher(pubsub: PubSub, logger: { error(obj: object, msg: string): void }): BestEffortPublish {
+  return async (topic, payload, logFields = {}) => {
+    try {
+      await pubsub.publish(topic, payload);
+    } catch (err) {
+      logger.error({ err, topic, ...logFields }, 'could not publish a live update');
+    }
+  };
+}

@@ -9,7 +9,7 @@
  * every request while Redis is down was the alternative: the router's rate limits made the same
  * choice (router/src/edge/rate-limits.ts).
  */
-import { Redis } from 'ioredis';
+import { connectFailFastRedis } from '../core/fail-fast-redis.ts';
 import type { Logger } from '../core/logger.ts';
 
 export interface SeenRequestIds {
@@ -22,7 +22,6 @@ export interface SeenRequestIds {
 
 /** Ids are random UUIDs, so deployments (and test runs) sharing one Redis cannot collide. */
 export const SEEN_REQUEST_IDS_PREFIX = 'campus:request-id:';
-const REDIS_COMMAND_TIMEOUT_MS = 500;
 const REDIS_STARTUP_WAIT_MS = 2_000;
 const SWEEP_INTERVAL_MS = 10_000;
 
@@ -56,22 +55,10 @@ export function createMemorySeenRequestIds(): SeenRequestIds & { has(id: string)
 export function createSeenRequestIds({ redisUrl, logger }: { redisUrl?: string | undefined; logger: Logger }): SeenRequestIds {
   const memory = createMemorySeenRequestIds();
   if (!redisUrl) return memory;
-  const redis = new Redis(redisUrl, {
-    // A check must not wait behind a reconnect: the request it guards would hang as long.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-  });
-  // One line per outage, not one per failed reconnect.
-  let healthy = true;
-  redis.on('ready', () => {
-    if (!healthy) logger.info('request ids: Redis is back; ids are shared by every instance again');
-    healthy = true;
-  });
-  redis.on('error', (err) => {
-    if (!healthy) return;
-    healthy = false;
-    logger.warn({ err: err.message }, 'request ids: Redis unavailable; replays are refused per instance until it is back');
+  const redis = connectFailFastRedis(redisUrl, {
+    logger,
+    whileDown: 'request ids: Redis unavailable; replays are refused per instance until it is back',
+    whenBack: 'request ids: Redis is back; ids are shared by every instance again',
   });
   return {
     async firstSight(id, ttlMs) {

@@ -6,12 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { applyMigrations } from '../tooling/migrations.ts';
+import { createEmptyPglite, openPgliteDir } from '../tooling/pglite-template.ts';
 import { fromPgClient, fromPglite, type SqlConnection } from '../tooling/sql-connection.ts';
 
 export interface DatabaseOptions {
@@ -60,7 +60,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 
 async function openPglite(options: DatabaseOptions): Promise<Database> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const db = await PGlite.create(options.dataDir);
+  const db = options.dataDir ? await openPgliteDir(options.dataDir) : await createEmptyPglite();
   const conn = fromPglite(db);
   return {
     kind: 'pglite',

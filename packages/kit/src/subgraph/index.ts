@@ -1,4 +1,5 @@
 export * from './database.ts';
+export * from './define-service.ts';
 export * from './loaders.ts';
 export * from './pagination.ts';
 export * from './service-config.ts';

@@ -38,6 +38,25 @@ export function serviceEnv<P extends string>(prefix: P, defaultPort: number) {
   };
 }
 
+/** Where the users service publishes the public keys of the access tokens it issues. */
+export const USERS_JWKS_PATH = '/.well-known/jwks.json';
+
+/**
+ * For a subgraph that verifies users' access tokens itself (every one but users, which holds the
+ * keys): JWKS_URL names the users service's JWKS; without it, the JWKS is found at USERS_URL (the
+ * users service's base URL, which the embedded stack sets once users listens). Spread into the
+ * service's zod schema; `usersJwksUrl` reads the result.
+ */
+export const userTokensEnv = {
+  JWKS_URL: z.url().optional(),
+  /** Base URL of the users service. */
+  USERS_URL: z.url().default('http://localhost:4001'),
+};
+
+export function usersJwksUrl(e: { JWKS_URL?: string | undefined; USERS_URL: string }): string {
+  return e.JWKS_URL ?? new URL(USERS_JWKS_PATH, e.USERS_URL).toString();
+}
+
 export interface ServiceConfig {
   port: number;
   production: boolean;

@@ -6,7 +6,7 @@
  */
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware, type IMiddlewareFunction } from 'graphql-middleware';
-import { allow, deny, rule, shield, type IRules } from 'graphql-shield';
+import { allow, deny, rule, shield, type IRule, type IRules } from 'graphql-shield';
 import { forbidden, missingRecordIsNotFound, unauthenticated } from '../core/errors.ts';
 import { checkArguments } from '../core/validation.ts';
 import type { Role, Viewer } from '../identity/viewer.ts';
@@ -17,20 +17,20 @@ export interface ViewerContext {
   viewer: Viewer | null;
 }
 
-export const isAuthenticated = rule({ cache: 'contextual' })(
+export const isAuthenticated: IRule = rule({ cache: 'contextual' })(
   (_parent, _args, ctx: ViewerContext) => (ctx.viewer ? true : unauthenticated()),
 );
 
-export const hasRole = (...roles: Role[]) =>
+export const hasRole = (...roles: Role[]): IRule =>
   rule(`hasRole:${roles.join(',')}`, { cache: 'contextual' })((_parent, _args, ctx: ViewerContext) => {
     if (!ctx.viewer) return unauthenticated();
     return roles.includes(ctx.viewer.role) ? true : forbidden(`This needs one of the roles ${roles.join(', ')}.`);
   });
 
-export const isAdmin = hasRole('ADMIN');
+export const isAdmin: IRule = hasRole('ADMIN');
 
 /** The rules federation itself needs on every subgraph. */
-export const federationRules = {
+export const federationRules: { Query: Record<'_service' | '_entities', typeof allow>; _Service: Record<'*', typeof allow> } = {
   Query: { _service: allow, _entities: allow },
   _Service: { '*': allow },
 };

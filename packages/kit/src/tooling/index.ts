@@ -1,4 +1,5 @@
 export * from './codegen.ts';
 export * from './migrations.ts';
+export * from './pglite-template.ts';
 export * from './schema-engine.ts';
 export * from './sql-connection.ts';

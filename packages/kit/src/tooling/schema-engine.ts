@@ -23,6 +23,7 @@ import * as bindings from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { listMigrations } from './migrations.ts';
+import { createEmptyPglite } from './pglite-template.ts';
 
 const NO_FILTER: SchemaFilter = { externalTables: [], externalEnums: [] };
 
@@ -83,7 +84,7 @@ class ScratchPgliteFactory implements SqlMigrationAwareDriverAdapterFactory {
   }
 
   private async fresh(): Promise<SqlDriverAdapter> {
-    const db = await PGlite.create();
+    const db = await createEmptyPglite();
     this.open.push(db);
     const adapter = (await new PrismaPGlite(db).connect()) as unknown as SqlDriverAdapter;
     adapter.executeScript = async (script) => {

@@ -1,10 +1,11 @@
 /**
- * No N+1 (issue 3, item 6): queries through the router cost the courses database the same small
+ * No N+1: queries through the router cost the courses database the same small
  * number of SQL statements whether they touch 5 rows or 50. Statements are counted as the courses
  * service's Prisma client sends them (its query events), on the demo data (seed scale 1).
  */
 import { DEMO_PASSWORD } from '@campus/kit/core';
-import { graphql, logIn, signedSubgraphRequest, startTestStack, type TestStack } from '@campus/stack/testing';
+import { graphql, logIn, signedSubgraphRequest } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logInAs } from './router-clients.ts';
 

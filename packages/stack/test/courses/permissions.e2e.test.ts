@@ -1,11 +1,12 @@
 /**
- * The authorization matrix (issue 3, item 5) through the router: every role against every
+ * The authorization matrix through the router: every role against every
  * operation of the courses subgraph, with the outcome the design asks for. Anonymous callers are
  * told to sign in (UNAUTHENTICATED), signed-in callers without the right are FORBIDDEN; a course
  * the caller may not see is NOT_FOUND to everyone, as if it did not exist.
  */
-import { errorCode, graphql, startTestStack, type TestStack } from '@campus/stack/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, graphql } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '@campus/stack/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { logInAs, newAccount, type Account } from './router-clients.ts';
 
 const ROLES = ['anonymous', 'student', 'enrolled student', 'course instructor', 'other instructor', 'admin'] as const;
@@ -147,7 +148,7 @@ describe('who may do what in the courses subgraph, through the router', () => {
   }
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await sharedTestStack();
     const url = stack.routerUrl;
     const admin = await logInAs(url, 'ADMIN');
     const accounts: Record<Who, Account | undefined> = {
@@ -175,7 +176,6 @@ describe('who may do what in the courses subgraph, through the router', () => {
       deletable: (await course(owner, ROLES.length + 1, true)).lessons.slice(1),
     };
   });
-  afterAll(() => stack?.close());
 
   const cells = OPERATIONS.flatMap((op) => ROLES.map((who, i) => ({ op, who, i, outcome: op.expect[i]! })));
 

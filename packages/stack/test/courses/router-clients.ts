@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import type { Role } from '@campus/kit/identity';
-import { graphql, logIn } from '@campus/stack/testing';
+import { graphql, logIn } from '@campus/test-kit';
 
 export interface Account {
   id: string;

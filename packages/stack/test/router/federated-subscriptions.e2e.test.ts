@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
-import { graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
-import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectWs, graphql, logIn, waitFor, within, type WsConnection } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '@campus/stack/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const PAYMENT_UPDATED = /* GraphQL */ `
   subscription Watch($id: ID!) {
@@ -51,19 +51,23 @@ describe('subscriptions across subgraphs', () => {
   };
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await sharedTestStack();
     url = stack.routerUrl;
+    // The worker's shared stack: subscriptions earlier files opened must be gone before these counts mean anything.
+    await waitFor(
+      () => stack.services.payments!.server.liveSubscriptions().subscriptions === 0 && stack.services.courses!.server.liveSubscriptions().subscriptions === 0,
+      'the subscriptions of earlier files on the shared stack to end',
+    );
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
   });
-  afterAll(() => stack?.close());
 
   it('streams a payment from PENDING to SUCCEEDED with its buyer and course from the other subgraphs, to the buyer only', async () => {
     const [buyer, other] = [await student(), await student()];
     const course = await paidCourse();
     const otherFeed = (await connect(other.accessToken)).subscribe(MY_PAYMENT_UPDATES);
-    await waitUntil(() => stack.services.payments!.server.liveSubscriptions().subscriptions === 1, "the other student's feed to be live");
+    await waitFor(() => stack.services.payments!.server.liveSubscriptions().subscriptions === 1, "the other student's feed to be live");
 
     // The sandbox reports pm_card_visa_delayed's success a few seconds later, like a slow bank.
     const bought = await graphql(url, CHECKOUT, {
@@ -76,7 +80,7 @@ describe('subscriptions across subgraphs', () => {
     const watch = (await connect(buyer.accessToken)).subscribe(PAYMENT_UPDATED, { id: paymentId }, 'Watch');
     const snooper = (await connect(other.accessToken)).subscribe(PAYMENT_UPDATED, { id: paymentId }, 'Watch');
 
-    await waitUntil(() => watch.results.some((r) => r.data?.paymentUpdated?.status === 'SUCCEEDED'), 'the payment to succeed', 30_000);
+    await waitFor(() => watch.results.some((r) => r.data?.paymentUpdated?.status === 'SUCCEEDED'), 'the payment to succeed', 30_000);
     expect(watch.results.every((r) => !r.errors)).toBe(true);
     expect(transitions(watch.results.map((r) => r.data.paymentUpdated.status))).toEqual(['PENDING', 'SUCCEEDED']);
     expect(watch.results.at(-1)!.data.paymentUpdated).toEqual({
@@ -111,7 +115,7 @@ describe('subscriptions across subgraphs', () => {
     const subs = connections.map((c) =>
       c.subscribe('subscription Course($id: ID!) { courseUpdated(id: $id) { id title instructor { name } } }', { id: courseId }, 'Course'),
     );
-    await waitUntil(() => stack.services.courses!.server.liveSubscriptions().subscriptions === 100, '100 live courseUpdated subscriptions');
+    await waitFor(() => stack.services.courses!.server.liveSubscriptions().subscriptions === 100, '100 live courseUpdated subscriptions');
 
     const title = `Live title ${randomUUID().slice(0, 8)}`;
     const updated = await graphql(url, 'mutation U($input: UpdateCourseInput!) { updateCourse(input: $input) { course { title } } }', {
@@ -122,7 +126,7 @@ describe('subscriptions across subgraphs', () => {
 
     const received = await Promise.all(
       subs.map(async (s) => {
-        await waitUntil(() => s.results.some((r) => r.data?.courseUpdated?.title === title), 'the update', 30_000);
+        await waitFor(() => s.results.some((r) => r.data?.courseUpdated?.title === title), 'the update', 30_000);
         return s.results.find((r) => r.data?.courseUpdated?.title === title)!;
       }),
     );

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { generateServiceKeyPem } from '@campus/kit/identity';
-import { connectWs, within, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, within, type WsConnection } from '@campus/test-kit';
 import type { GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -4,8 +4,8 @@
  * seeded catalog can exceed it).
  */
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
-import { errorCode, graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
-import { connectWs, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, errorCode, graphql, logIn, type WsConnection } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@campus/router/config';
 

@@ -4,8 +4,8 @@
  * sixteen of them are in flight the router's own thread keeps answering everyone else.
  */
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
-import { errorCode, graphql, logIn, startTestStack, waitFor, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
-import { connectWs, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, errorCode, graphql, type GraphQLResponse, logIn, waitFor, type WsConnection } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Far below the seconds the hostile operations take to plan, far above what an ordinary one takes
@@ -77,7 +77,7 @@ describe('query planning with a time budget', () => {
     const fresh = await waitFor(async () => {
       const r = await graphql(url, '{ courses(first: 3) { edges { node { slug lessonCount } } } }');
       return errorCode(r) === 'QUERY_PLANNING_TIMEOUT' ? undefined : r;
-    }, 'a new operation to plan');
+    }, 'a new operation to plan', 15_000);
     expect(fresh.errors).toBeUndefined();
     const token = (await logIn(url, DEMO_ACCOUNTS[2].email, DEMO_PASSWORD)).accessToken;
     const me = await graphql(url, '{ me { name } }', { token });

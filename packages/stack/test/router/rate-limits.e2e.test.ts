@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD, type Env } from '@campus/kit/core';
-import { errorCode, graphql, logIn, LOG_IN, startTestStack, waitFor, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
-import { connectWs, wsUrl, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, errorCode, graphql, type GraphQLResponse, LOG_IN, logIn, waitFor, type WsConnection, wsUrl } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '@campus/router/config';
@@ -83,7 +83,7 @@ describe('rate limits at the router', () => {
   };
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await sharedTestStack();
     adminToken = (await logIn(stack.routerUrl, admin.email, DEMO_PASSWORD)).accessToken;
     studentToken = (await logIn(stack.routerUrl, student.email, DEMO_PASSWORD)).accessToken;
     instructorToken = (await logIn(stack.routerUrl, instructor.email, DEMO_PASSWORD)).accessToken;
@@ -92,7 +92,6 @@ describe('rate limits at the router', () => {
   afterAll(async () => {
     for (const s of sockets) await (s instanceof WebSocket ? s.terminate() : s.close());
     for (const r of routers) await r.stop();
-    await stack?.close();
   });
 
   describe('general class', () => {
@@ -221,7 +220,7 @@ describe('rate limits at the router', () => {
       const again = await waitFor(async () => {
         const attempt = await upgrade(url);
         return attempt.status === 101 && attempt.socket;
-      }, 'a connection slot to free up');
+      }, 'a connection slot to free up', 15_000);
       sockets.push(again);
     });
 
@@ -252,7 +251,7 @@ describe('rate limits at the router', () => {
       expect(served.length).toBeGreaterThanOrEqual(3);
       expect(refused.length).toBeGreaterThan(0);
       expect((refused[0]!.reason as { extensions?: Extensions }[])[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', rateLimit: 'wsOperationsPerSecond', limit: 3, retryAfterSeconds: 1 });
-      await waitFor(async () => (await socket.execute('{ __typename }')).data, 'the next second');
+      await waitFor(async () => (await socket.execute('{ __typename }')).data, 'the next second', 15_000);
     });
 
     it('applies the general and strict classes to operations over the socket too', async () => {

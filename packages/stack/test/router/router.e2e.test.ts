@@ -17,24 +17,16 @@ import { composeSupergraph } from '@campus/router/compose';
 import { loadConfig } from '@campus/router/config';
 import { createRouter, type Router } from '@campus/router/server';
 import { pino } from 'pino';
-import { graphql } from '@campus/stack/testing';
+import { graphql, waitFor } from '@campus/test-kit';
 
 const listen = async (server: Server) => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 };
 
-/** Polls until `check` passes or the deadline hits: waiting on readiness, not sleeping. */
+/** Waits until `check` passes (stops throwing) or the deadline hits: waiting on readiness, not sleeping. */
 async function eventually(check: () => Promise<void>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await waitFor(async () => (await check(), true), 'the check to pass', { timeoutMs, intervalMs: 50 });
 }
 
 const productsSdl = (extraField: boolean) => `

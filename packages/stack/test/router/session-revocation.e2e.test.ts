@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
-import { graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
-import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, graphql, logIn, waitFor, within, type WsConnection } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@campus/router/config';
 import { createRouter, type Router } from '@campus/router/server';
@@ -75,7 +75,7 @@ describe.skipIf(!redisUrl)('session revocations across two router instances (Red
     const connection = await connectWs(urlB, { token: user.accessToken });
     sockets.push(connection);
     const events = connection.subscribe('subscription { mySessionEvents { reason reauthenticate } }');
-    await waitUntil(() => stack.services.users!.server.liveSubscriptions().subscriptions > before, 'the subscription to be live in users');
+    await waitFor(() => stack.services.users!.server.liveSubscriptions().subscriptions > before, 'the subscription to be live in users');
 
     const r = await graphql(stack.routerUrl, 'mutation($i: SetUserRoleInput!) { setUserRole(input: $i) { user { role } } }', {
       token: adminToken,

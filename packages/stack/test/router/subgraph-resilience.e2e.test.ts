@@ -13,7 +13,7 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Env } from '@campus/kit/core';
 import { generateServiceKeyPem } from '@campus/kit/identity';
-import { graphql, waitFor } from '@campus/stack/testing';
+import { graphql, waitFor } from '@campus/test-kit';
 import express from 'express';
 import { parse } from 'graphql';
 import { pino } from 'pino';
@@ -173,7 +173,7 @@ describe('subgraph fetches: timeout, retry and circuit breaker', () => {
     // Each test starts with reviews answering and no consecutive failures on its breaker: an
     // answered fetch resets the count (and closes the breaker once its half-open delay is over).
     reviews.control.behaviour = 'answer';
-    await waitFor(async () => (await graphql(router.url, '{ topReview }')).data?.topReview === 'Sturdy', 'reviews to answer through the router');
+    await waitFor(async () => (await graphql(router.url, '{ topReview }')).data?.topReview === 'Sturdy', 'reviews to answer through the router', 15_000);
     reviews.control.hits = 0;
     reviews.control.abandoned = 0;
   });
@@ -192,7 +192,7 @@ describe('subgraph fetches: timeout, retry and circuit breaker', () => {
     // A timed-out query is not retried: the subgraph may be slow rather than gone.
     expect(reviews.control.hits).toBe(1);
     // The fetch was aborted, not merely abandoned: the router closed its connection.
-    await waitFor(() => reviews.control.abandoned === 1, 'the router to close the timed-out connection');
+    await waitFor(() => reviews.control.abandoned === 1, 'the router to close the timed-out connection', 15_000);
     // Logged as the operational condition it is, not as an unexpected error with a stack.
     expect(hasLine(router.logLines, (l) => l.level === 40 && l.code === 'SUBGRAPH_UNAVAILABLE' && l.serviceName === 'reviews' && !('err' in l))).toBe(true);
     expect(hasLine(router.logLines, (l) => l.msg === 'unexpected error')).toBe(false);
@@ -234,6 +234,7 @@ describe('subgraph fetches: timeout, retry and circuit breaker', () => {
     await waitFor(
       async () => (await graphql(router.url, '{ topReview }')).errors?.[0]?.extensions?.reason === 'CIRCUIT_OPEN',
       'the reviews breaker to open',
+      15_000,
     );
     const hitsWhenOpened = reviews.control.hits;
     for (let i = 0; i < 5; i++) {
@@ -245,7 +246,7 @@ describe('subgraph fetches: timeout, retry and circuit breaker', () => {
     expect(hasLine(router.logLines, (l) => l.level === 40 && l.serviceName === 'reviews' && /circuit breaker opened/.test(l.msg))).toBe(true);
 
     reviews.control.behaviour = 'answer';
-    await waitFor(async () => (await graphql(router.url, '{ topReview }')).data?.topReview === 'Sturdy', 'the reviews breaker to close');
+    await waitFor(async () => (await graphql(router.url, '{ topReview }')).data?.topReview === 'Sturdy', 'the reviews breaker to close', 15_000);
     expect(reviews.control.hits).toBeGreaterThan(hitsWhenOpened);
     expect(hasLine(router.logLines, (l) => l.serviceName === 'reviews' && /circuit breaker closed/.test(l.msg))).toBe(true);
     const r = await graphql(router.url, '{ products { upc } topReview }');
@@ -279,7 +280,7 @@ describe('the request deadline', () => {
     expect(r.data).toEqual({ products: [{ upc: '1', name: 'Table', reviewCount: null }] });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'GATEWAY_TIMEOUT', serviceName: 'reviews', deadlineMs: DEADLINE_MS });
     expect(r.errors?.[0]?.message).toContain(`deadline of ${DEADLINE_MS} ms`);
-    await waitFor(() => reviews.control.abandoned === 1, 'the router to close the connection at the deadline');
+    await waitFor(() => reviews.control.abandoned === 1, 'the router to close the connection at the deadline', 15_000);
   });
 
   it('does not hold the deadline against the subgraph: its breaker stays closed', async () => {

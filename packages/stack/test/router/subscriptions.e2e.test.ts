@@ -5,9 +5,9 @@
  */
 import { appendFileSync } from 'node:fs';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
-import { graphql, logIn, startTestStack, type TestStack } from '@campus/stack/testing';
-import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectWs, graphql, logIn, waitFor, within, type WsConnection } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '@campus/stack/testing';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const SESSION_EVENTS = /* GraphQL */ `
   subscription { mySessionEvents { reason reauthenticate sessionId role occurredAt } }
@@ -52,18 +52,22 @@ describe('federated subscriptions through the router', () => {
   };
 
   /** Waits until the subgraph has `n` live subscriptions: from then on, events reach them. */
-  const subgraphHas = (n: number) => waitUntil(() => upstream().subscriptions === n, `${n} live subscriptions in the users subgraph`);
+  const subgraphHas = (n: number) => waitFor(() => upstream().subscriptions === n, `${n} live subscriptions in the users subgraph`);
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await sharedTestStack();
     url = stack.routerUrl;
+    // The worker's shared stack: what earlier files opened must be gone before these counts mean anything.
+    await waitFor(() => {
+      const router = stack.router.subscriptionStats();
+      return upstream().subscriptions === 0 && upstream().sockets === 0 && router.connections === 0 && router.upstreamSockets === 0;
+    }, 'the sockets of earlier files on the shared stack to close');
     adminToken = (await logIn(url, admin.email, DEMO_PASSWORD)).accessToken;
   });
   afterEach(async () => {
     await Promise.all(open.splice(0).map((c) => c.close()));
-    await waitUntil(() => upstream().sockets === 0 && stack.router.subscriptionStats().upstreamSockets === 0, 'upstream sockets to close');
+    await waitFor(() => upstream().sockets === 0 && stack.router.subscriptionStats().upstreamSockets === 0, 'upstream sockets to close');
   });
-  afterAll(() => stack?.close());
 
   it("delivers a role change to the user's own subscription and nothing to another user's", async () => {
     const [target, bystander] = [await newUser(), await newUser()];
@@ -182,7 +186,7 @@ describe('federated subscriptions through the router', () => {
     expect(upstream().sockets).toBe(1);
     second.unsubscribe();
     await subgraphHas(0);
-    await waitUntil(() => upstream().sockets === 0, 'the upstream socket to close');
+    await waitFor(() => upstream().sockets === 0, 'the upstream socket to close');
     expect(stack.router.subscriptionStats()).toMatchObject({ subscriptions: 0, upstreamSockets: 0, connections: 1 });
   });
 
@@ -194,8 +198,8 @@ describe('federated subscriptions through the router', () => {
     await subgraphHas(2);
     await connection.close();
     await subgraphHas(0);
-    await waitUntil(() => upstream().sockets === 0, 'the upstream socket to close');
-    await waitUntil(() => stack.router.subscriptionStats().connections === 0, 'the router to forget the client');
+    await waitFor(() => upstream().sockets === 0, 'the upstream socket to close');
+    await waitFor(() => stack.router.subscriptionStats().connections === 0, 'the router to forget the client');
   });
 
   it('keeps serving across a supergraph reload and leaves no upstream socket behind', async () => {
@@ -222,7 +226,7 @@ describe('federated subscriptions through the router', () => {
     before.unsubscribe();
     after.unsubscribe();
     await subgraphHas(0);
-    await waitUntil(() => upstream().sockets === 0 && stack.router.subscriptionStats().upstreamSockets === 0, 'upstream sockets to close');
+    await waitFor(() => upstream().sockets === 0 && stack.router.subscriptionStats().upstreamSockets === 0, 'upstream sockets to close');
   });
 
   it('delivers one update to 100 concurrent subscribers', async () => {

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { startTestStack, type TestStack } from '@campus/stack/testing';
-import { connectWs, within, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, within, type WsConnection } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '@campus/stack/testing';
 import type { FormattedExecutionResult, GraphQLFormattedError } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,7 +93,7 @@ describe('trusted documents and persisted queries', () => {
   const sockets: WsConnection[] = [];
 
   beforeAll(async () => {
-    stack = await startTestStack();
+    stack = await sharedTestStack();
     enforcing = await startRouter(stack, { NODE_ENV: 'production', TRUSTED_DOCUMENTS: 'enforce' });
     logging = await startRouter(stack, { NODE_ENV: 'development', TRUSTED_DOCUMENTS: 'log' });
   });
@@ -102,7 +102,6 @@ describe('trusted documents and persisted queries', () => {
     for (const s of sockets) await s.close();
     await enforcing?.router.stop();
     await logging?.router.stop();
-    await stack?.close();
   });
 
   describe('automatic persisted queries (TRUSTED_DOCUMENTS=off)', () => {

@@ -5,7 +5,8 @@
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { createRequestSigner, generateServiceKeyPem } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/subgraph';
-import { errorCode, graphql, logIn, LOG_IN, signedSubgraphRequest, startTestStack, type TestStack } from '@campus/stack/testing';
+import { errorCode, graphql, LOG_IN, logIn, signedSubgraphRequest } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { decodeProtectedHeader, decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

@@ -4,7 +4,8 @@
  * admins. Real database (PostgreSQL with TEST_DATABASE_URL, PGlite otherwise), real signed HTTP.
  */
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, seededStudentId } from '@campus/kit/core';
-import { errorCode, logIn, signedSubgraphRequest, startTestStack, type TestStack } from '@campus/stack/testing';
+import { errorCode, logIn, signedSubgraphRequest } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ENTITIES = /* GraphQL */ `

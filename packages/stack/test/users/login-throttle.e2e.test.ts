@@ -4,7 +4,8 @@
  * per account and per client address, and the address is the one the router trusts (TRUST_PROXY).
  * Argon2 work is read off the users service's own counter (UsersService.passwordVerifications).
  */
-import { errorCode, graphql, LOG_IN, logIn, startTestStack, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
+import { errorCode, graphql, type GraphQLResponse, LOG_IN, logIn } from '@campus/test-kit';
+import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { UsersService } from '@campus/users/service';
 

@@ -10,9 +10,7 @@ import { createLogger } from '@campus/kit/core';
 import { createRequestSigner, generateServiceKeyPem, publicJwks } from '@campus/kit/identity';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from '@campus/kit/events';
 import { ROUTER_ISSUER } from '@campus/kit/subgraph';
-import { createTestDatabases, type TestDatabases } from '@campus/stack/test-databases';
-import { signedSubgraphRequest } from '@campus/stack/testing';
-import { connectWs, signedUpgradeHeaders, waitUntil, type WsConnection } from '@campus/stack/ws-testing';
+import { connectWs, createTestDatabases, signedSubgraphRequest, signedUpgradeHeaders, type TestDatabases, waitFor, type WsConnection } from '@campus/test-kit';
 import { decodeJwt, exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@campus/users/config';
@@ -44,7 +42,7 @@ describe(`session events across two users instances (${redisUrl ? 'Redis' : 'in-
     for (let i = 0; i < 2; i++) {
       const pubsub = redisUrl ? createRedisPubSub(redisUrl, { prefix }) : shared;
       pubsubs.push(pubsub);
-      const service = await createUsersService(config, createLogger('users', 'silent'), { pubsub });
+      const service = await createUsersService(config, { pubsub }, createLogger('users', 'silent'));
       await new Promise<void>((r) => service.server.httpServer.listen(0, '127.0.0.1', () => r()));
       const { port } = service.server.httpServer.address() as AddressInfo;
       instances.push({ service, url: `http://127.0.0.1:${port}/graphql` });
@@ -73,7 +71,7 @@ describe(`session events across two users instances (${redisUrl ? 'Redis' : 'in-
 
     subscriber = await connectWs(b.url, { headers: signedUpgradeHeaders(b.url, asRouter, accessToken) });
     const events = subscriber.subscribe('subscription { mySessionEvents { reason reauthenticate } }');
-    await waitUntil(() => b.service.server.liveSubscriptions().subscriptions === 1, 'the subscription to be live on B');
+    await waitFor(() => b.service.server.liveSubscriptions().subscriptions === 1, 'the subscription to be live on B');
     expect(a.service.server.liveSubscriptions().subscriptions).toBe(0);
 
     const logOut = await signedSubgraphRequest(a.url, asRouter, 'mutation L($t: String!) { logOut(input: { refreshToken: $t }) { success } }', {

@@ -8,10 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, REQUIRED_CLAIMS } from '@campus/kit/identity';
-import { errorCode, graphql, logIn, signedSubgraphRequest, startTestStack, type GraphQLResponse, type TestStack } from '@campus/stack/testing';
-import { connectWs, waitUntil, within, type WsConnection } from '@campus/stack/ws-testing';
-import { exportPKCS8, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connectWs, errorCode, graphql, type GraphQLResponse, logIn, signedSubgraphRequest, waitFor, within, type WsConnection } from '@campus/test-kit';
+import { sharedTestStack, type TestStack } from '@campus/stack/testing';
+import { SignJWT, type JWTPayload } from 'jose';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { UsersService } from '@campus/users/service';
 import { loadSigningKeys, type SigningKeys } from '@campus/users/signing-keys';
 
@@ -42,18 +42,16 @@ describe('sessions in access tokens, through the router', () => {
   let counter = 0;
 
   beforeAll(async () => {
-    // The users service's real signing key, known to the test so it can sign malformed tokens with it.
-    const { privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
-    const pem = await exportPKCS8(privateKey);
-    keys = await loadSigningKeys({ pem });
-    stack = await startTestStack({ env: { USERS_JWT_PRIVATE_KEY: pem } });
+    // The users service's real signing key, known to the test so it can sign malformed tokens with
+    // it: the shared stack is given one and shows it (keys.usersJwt).
+    stack = await sharedTestStack();
+    keys = await loadSigningKeys({ pem: stack.keys.usersJwt! });
     url = stack.routerUrl;
     adminToken = (await logIn(url, demoAdmin.email, DEMO_PASSWORD)).accessToken;
   });
   afterEach(async () => {
     await Promise.all(sockets.splice(0).map((s) => s.close()));
   });
-  afterAll(() => stack?.close());
 
   /** A new account with `role`: signed up, promoted by the demo admin, then logged in (a session with the role in its token). */
   async function newAccount(role: 'STUDENT' | 'INSTRUCTOR' | 'ADMIN' = 'STUDENT'): Promise<Account> {
@@ -102,7 +100,7 @@ describe('sessions in access tokens, through the router', () => {
     const connection = await connectWs(url, { token });
     sockets.push(connection);
     const events = connection.subscribe(SESSION_EVENTS);
-    await waitUntil(() => stack.services.users!.server.liveSubscriptions().subscriptions > before, 'the subscription to be live in users');
+    await waitFor(() => stack.services.users!.server.liveSubscriptions().subscriptions > before, 'the subscription to be live in users');
     return { connection, events };
   }
 

@@ -4,7 +4,7 @@ import { renewLoaders, type Context } from '../context.ts';
 import { filterMap } from '../event-stream.ts';
 import type { Course, Enrollment } from '../generated/prisma/client.ts';
 import type { SubscriptionResolvers } from '../generated/graphql.ts';
-import { reviveCourse, reviveEnrollment, reviveLesson, topics, type Wire } from '../live-events.ts';
+import { reviveCourse, reviveEnrollment, reviveLesson, topics, type Wire } from '../live-updates.ts';
 import type { LessonModel } from '../models.ts';
 import { canSeeCourse } from '../visibility.ts';
 

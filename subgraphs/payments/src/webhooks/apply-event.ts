@@ -4,7 +4,8 @@
  * conditional update from the one state it may come from: a duplicate, or an event overtaken by a
  * later one (processing after succeeded, failed after succeeded), changes nothing.
  */
-import { PAYMENT_REFUNDED, PAYMENT_SUCCEEDED, recordPaymentEvent } from '../domain-events.ts';
+import { EVENTS } from '@campus/kit/events';
+import { recordPaymentEvent } from '../outbox.ts';
 import type { Payment, Prisma } from '../generated/prisma/client.ts';
 import { canTransition, canTransitionRefund } from '../payment-state.ts';
 import { issueReceipt } from '../receipts.ts';
@@ -57,7 +58,7 @@ async function paymentSucceeded(tx: Prisma.TransactionClient, intent: PaymentInt
   if (count === 0) return nothing('payment changed concurrently');
   const updated = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
   await issueReceipt(tx, updated, paidAt);
-  await recordPaymentEvent(tx, PAYMENT_SUCCEEDED, updated);
+  await recordPaymentEvent(tx, EVENTS.PaymentSucceeded, updated);
   return { changed: [updated], outbox: true };
 }
 
@@ -111,6 +112,6 @@ async function refundUpdated(tx: Prisma.TransactionClient, object: RefundObject,
   if (moved.count === 0) return nothing('payment is not SUCCEEDED; refund recorded only');
   await tx.receipt.updateMany({ where: { paymentId: refund.paymentId }, data: { refundedAt: at } });
   const payment = await tx.payment.findUniqueOrThrow({ where: { id: refund.paymentId } });
-  await recordPaymentEvent(tx, PAYMENT_REFUNDED, payment, { refundId: refund.id });
+  await recordPaymentEvent(tx, EVENTS.PaymentRefunded, payment, { refundId: refund.id });
   return { changed: [payment], outbox: true };
 }

@@ -17,12 +17,12 @@ const signedIn = <T extends IssuedSession>(ctx: Context, session: T): T => {
 };
 
 export const Mutation: MutationResolvers = {
-  signUp: async (_p, { input }, ctx) => signedIn(ctx, await signUp(ctx.accounts, input)),
-  logIn: async (_p, { input }, ctx) => signedIn(ctx, await logIn(ctx.accounts, input, ctx.clientIp)),
-  refreshSession: async (_p, { input }, ctx) => signedIn(ctx, await rotateSession(ctx.accounts, input.refreshToken)),
-  logOut: async (_p, { input }, ctx) => ({ success: await endSession(ctx.accounts, input.refreshToken, ctx.viewer?.id) }),
-  updateProfile: async (_p, { input }, ctx) => ({ user: await updateProfile(ctx.accounts, viewerOf(ctx).id, input) }),
-  changePassword: async (_p, { input }, ctx) => ({ user: await changePassword(ctx.accounts, viewerOf(ctx), input) }),
-  setUserRole: async (_p, { input }, ctx) => ({ user: await setUserRole(ctx.accounts, viewerOf(ctx).id, input) }),
-  revokeSessions: async (_p, { input }, ctx) => revokeSessions(ctx.accounts, viewerOf(ctx).id, input),
+  signUp: async (_p, { input }, ctx) => signedIn(ctx, await signUp(ctx.domain, input)),
+  logIn: async (_p, { input }, ctx) => signedIn(ctx, await logIn(ctx.domain, input, ctx.clientIp)),
+  refreshSession: async (_p, { input }, ctx) => signedIn(ctx, await rotateSession(ctx.domain, input.refreshToken)),
+  logOut: async (_p, { input }, ctx) => ({ success: await endSession(ctx.domain, input.refreshToken, ctx.viewer?.id) }),
+  updateProfile: async (_p, { input }, ctx) => ({ user: await updateProfile(ctx.domain, viewerOf(ctx).id, input) }),
+  changePassword: async (_p, { input }, ctx) => ({ user: await changePassword(ctx.domain, viewerOf(ctx), input) }),
+  setUserRole: async (_p, { input }, ctx) => ({ user: await setUserRole(ctx.domain, viewerOf(ctx).id, input) }),
+  revokeSessions: async (_p, { input }, ctx) => revokeSessions(ctx.domain, viewerOf(ctx).id, input),
 };

@@ -1,5 +1,5 @@
 import type { SessionEventResolvers } from '../generated/graphql.ts';
-import { endsSession } from '../session-events.ts';
+import { endsSession } from '../live-updates.ts';
 
 export const SessionEvent: SessionEventResolvers = {
   // Per subscriber: the same event ends one client's session and only informs the others.

@@ -1,7 +1,7 @@
 import { unauthenticated } from '@campus/kit/core';
 import { listen } from '@campus/kit/events';
 import type { SubscriptionResolvers } from '../generated/graphql.ts';
-import { sessionEventsTopic, type SessionEventRoot } from '../session-events.ts';
+import { sessionEventsTopic, type SessionEventRoot } from '../live-updates.ts';
 
 /**
  * Only `subscribe`, no `resolve`: graphql-shield wraps `subscribe` only when a field has no

@@ -1,0 +1,150 @@
+/**
+ * npm run bench:start [-- --against DIR] [--rounds N]
+ *
+ * How long until a process answers GET /health, for the commands an operator and a newcomer run:
+ *   - `npm start` on an empty data directory (first start: migrations and demo data),
+ *   - `npm start` again on the same directory (restart),
+ *   - the router alone as production starts it (`npm start -w @campus/router`).
+ * With --against DIR (another checkout, installed and generated, e.g. a git worktree of an older
+ * commit) every measurement runs in both checkouts, interleaved round by round, and the report
+ * gives medians and their ratio. A checkout's router must be startable as that checkout's README
+ * says (run `npm run build` first where production runs compiled code).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { table } from './lib/stats.ts';
+
+interface Target {
+  name: string;
+  /** Runs once per round before the measured start (e.g. to create the data directory). */
+  command(root: string, port: number, dataDir: string): string[];
+}
+
+const TARGETS: Target[] = [
+  { name: 'npm start, first start (empty .data)', command: () => ['npm', 'start'] },
+  { name: 'npm start, restart', command: () => ['npm', 'start'] },
+  {
+    name: 'router alone (production start)',
+    command: (root) => ['npm', 'start', '-w', '@campus/router', '--', '--supergraph', join(root, 'router/supergraph.graphql')],
+  },
+];
+
+const args = process.argv.slice(2);
+const option = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const roots = [resolve(import.meta.dirname, '..'), ...(option('--against') ? [resolve(option('--against')!)] : [])];
+const rounds = Number(option('--rounds') ?? 3);
+
+async function freePortBlock(): Promise<number> {
+  // The embedded default puts the subgraphs on the three ports after the router's.
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const free = await Promise.all([0, 1, 2, 3].map((i) => isFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const server = createServer();
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+  });
+}
+
+const groupAlive = (pid: number) => {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * Ends the whole process group (npm, turbo, node) and waits until every member is gone: the next
+ * start reuses the data directory, which a draining service still holds.
+ */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pid = child.pid!;
+  if (groupAlive(pid)) process.kill(-pid, 'SIGTERM');
+  const deadline = performance.now() + 15_000;
+  while (groupAlive(pid)) {
+    if (performance.now() > deadline) process.kill(-pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Milliseconds from spawning `command` until GET /health on `port` answers 200. */
+async function timeToHealth(root: string, command: string[], port: number, dataDir: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(command[0]!, command.slice(1), {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'ignore', openSync(join(dataDir, `${command[1]}-${port}.log`), 'w')],
+    env: {
+      ...process.env,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      ROUTER_PORT: String(port),
+      USERS_PORT: String(port + 1),
+      COURSES_PORT: String(port + 2),
+      PAYMENTS_PORT: String(port + 3),
+      CAMPUS_DATA_DIR: dataDir,
+    },
+  });
+  try {
+    for (;;) {
+      if (child.exitCode !== null) {
+        const log = readFileSync(join(dataDir, `${command[1]}-${port}.log`), 'utf8');
+        throw new Error(`${command.join(' ')} in ${root} exited with ${child.exitCode}:\n${log.slice(-2000)}`);
+      }
+      try {
+        if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return performance.now() - started;
+      } catch {
+        // Not listening yet.
+      }
+      if (performance.now() - started > 180_000) throw new Error(`${command.join(' ')} in ${root}: no health within 180 s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await stopGroup(child);
+  }
+}
+
+const samples = new Map<string, number[]>();
+const key = (target: string, root: string) => `${target}\u0000${root}`;
+
+for (let round = 1; round <= rounds; round++) {
+  // Alternate which checkout goes first, so that neither always runs on a warmer machine.
+  const order = round % 2 ? roots : [...roots].reverse();
+  for (const root of order) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'campus-start-'));
+    try {
+      for (const target of TARGETS) {
+        const port = await freePortBlock();
+        const ms = await timeToHealth(root, target.command(root, port, dataDir), port, dataDir);
+        samples.set(key(target.name, root), [...(samples.get(key(target.name, root)) ?? []), ms]);
+        console.error(`round ${round} ${root}: ${target.name}: ${(ms / 1000).toFixed(2)} s`);
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const header = ['time to /health (median)', ...roots.map((r) => r), ...(roots.length > 1 ? ['ratio'] : [])];
+const rows = TARGETS.map((t) => {
+  const medians = roots.map((r) => median(samples.get(key(t.name, r))!));
+  const cells = medians.map((m, i) => `${seconds(m)} [${samples.get(key(t.name, roots[i]!))!.map((x) => (x / 1000).toFixed(1)).join(', ')}]`);
+  return [t.name, ...cells, ...(roots.length > 1 ? [`${(medians[0]! / medians[1]!).toFixed(2)}x`] : [])];
+});
+console.log(`${rounds} rounds, interleaved; [all samples]`);
+console.log(table(header, rows));

@@ -1,0 +1,91 @@
+/**
+ * The events services send each other (docs/service-shape.md): each type's name and the zod schema
+ * of its payload, in the one module producer and consumer both import, so neither can drift from
+ * the other. Producers write `{ type, payload }` to their outbox typed by `EventPayload<T>`;
+ * consumers go through `consumeEvents`, which hands a handler only payloads its schema accepts.
+ */
+import { z } from 'zod';
+import type { Logger } from '../core/logger.ts';
+import type { DomainEvent, EventBus } from './event-bus.ts';
+
+/** What payments says about a payment. Consumers rely on the ids; the amount is for other readers. */
+const paymentPayload = z.object({
+  /** Payments' id of the payment (a UUID today; providers' ids are longer strings). */
+  paymentId: z.string().min(1).max(200),
+  userId: z.uuid(),
+  courseId: z.uuid(),
+  /** Minor units, with `currency` (ISO 4217). */
+  amount: z.number().int().optional(),
+  currency: z.string().optional(),
+  /** PaymentRefunded: the refund that returned the money. */
+  refundId: z.string().optional(),
+});
+
+/**
+ * A course's sellable facts after a change: title, status, price. The whole current state, not a
+ * diff, so a consumer that missed one applies the next and is up to date.
+ */
+const courseUpdatedPayload = z.object({
+  courseId: z.uuid(),
+  slug: z.string(),
+  title: z.string(),
+  status: z.enum(['DRAFT', 'PUBLISHED', 'ARCHIVED']),
+  instructorId: z.uuid(),
+  isFree: z.boolean(),
+  /** List price in minor units; null when free. */
+  price: z.object({ amount: z.number().int(), currency: z.string() }).nullable(),
+  updatedAt: z.iso.datetime(),
+});
+
+export const EVENT_PAYLOADS = {
+  /** A payment went through: courses enrolls the buyer. */
+  PaymentSucceeded: paymentPayload,
+  /** A payment was refunded: courses revokes the access it granted. */
+  PaymentRefunded: paymentPayload,
+  /** A course's title, status or price changed. */
+  CourseUpdated: courseUpdatedPayload,
+} as const;
+
+export type EventType = keyof typeof EVENT_PAYLOADS;
+
+/** The names, for code that wants a constant rather than a string literal. */
+export const EVENTS = {
+  PaymentSucceeded: 'PaymentSucceeded',
+  PaymentRefunded: 'PaymentRefunded',
+  CourseUpdated: 'CourseUpdated',
+} as const satisfies { [T in EventType]: T };
+
+/** What a consumer receives for `T`, validated. */
+export type EventPayload<T extends EventType> = z.output<(typeof EVENT_PAYLOADS)[T]>;
+
+/** What a producer writes for `T` (a type alias, as Prisma's Json input wants index-compatible shapes). */
+export type EventPayloadInput<T extends EventType> = z.input<(typeof EVENT_PAYLOADS)[T]>;
+
+/** The envelope every consumer checks before the payload: the id is what it deduplicates on. */
+const envelope = z.object({ id: z.uuid() });
+
+export type ContractHandlers = {
+  [T in EventType]?: (event: DomainEvent<EventPayload<T>> & { type: T }) => Promise<void>;
+};
+
+/**
+ * Consumes the contract's events as `group`: each event is checked against its type's schema
+ * first. One that fails can never succeed, so it is logged as an error and acknowledged, never
+ * retried forever and never handed to the handler; a handler that throws gets the event again.
+ */
+export function consumeEvents(bus: EventBus, group: string, handlers: ContractHandlers, logger: Logger): Promise<() => Promise<void>> {
+  const types = Object.keys(handlers) as EventType[];
+  return bus.consume(group, types, async (event) => {
+    const type = event.type as EventType;
+    const handler = handlers[type] as ((event: DomainEvent) => Promise<void>) | undefined;
+    if (!handler || !Object.hasOwn(EVENT_PAYLOADS, type)) return;
+    const id = envelope.safeParse(event);
+    const payload = EVENT_PAYLOADS[type].safeParse(event.payload);
+    if (!id.success || !payload.success) {
+      const issues = [...(id.error?.issues ?? []), ...(payload.error?.issues ?? [])];
+      logger.error({ eventId: event.id, type: event.type, issues }, 'dropping a malformed event');
+      return;
+    }
+    await handler({ ...event, payload: payload.data });
+  });
+}
