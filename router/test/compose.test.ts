@@ -29,7 +29,7 @@ describe('composition', () => {
       'federation_version: =2.7.0\nsubgraphs:\n  a:\n    routing_url: http://a/graphql\n    schema:\n      file: ./a.graphql\n  b:\n    routing_url: http://b/graphql\n    schema:\n      file: ./b.graphql\n',
     );
     expect(() => composeSupergraph(readSupergraphConfig(join(dir, 'supergraph.yaml')))).toThrow(CompositionError);
-    const run = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/compose.ts'), '--config', join(dir, 'supergraph.yaml'), '--out', join(dir, 'out.graphql')], { encoding: 'utf8', cwd: root });
+    const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'scripts/compose.ts'), '--config', join(dir, 'supergraph.yaml'), '--out', join(dir, 'out.graphql')], { encoding: 'utf8', cwd: root });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/Composition failed:\n {2}- .*Thing\.size/);
   });
