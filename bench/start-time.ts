@@ -138,7 +138,11 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const header = ['time to /health (median)', ...roots.map((r) => r), ...(roots.length > 1 ? ['ratio'] : [])];
 const rows = TARGETS.map((t) => {
