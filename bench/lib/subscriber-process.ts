@@ -4,7 +4,7 @@
  * upgrades, straight to the owning subgraph.
  */
 import { createRequestSigner } from '@campus/kit/identity';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import { connectWs, signedUpgradeHeaders, type Subscription, type WsConnection } from '@campus/test-kit';
 import { now } from './clock.ts';
 import type { Arrivals, OpenRequest, Request } from './subscribers.ts';

@@ -2,7 +2,7 @@
 import { ApolloGateway, type ServiceEndpointDefinition } from '@apollo/gateway';
 import type { Logger } from '@campus/kit/core';
 import { createRequestSigner, type RequestSigner } from '@campus/kit/identity';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import type { RouterConfig } from './config.ts';
 import { SignedDataSource, signingFetcher } from './signed-data-source.ts';
 import { createSubgraphResilience } from './subgraph-resilience.ts';

@@ -19,7 +19,7 @@ import {
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, requestInfo, type Logger } from '@campus/kit/core';
 import { createRequestSigner, createSessionRevocations, createSessionWatch, JWKS_CACHE_MAX_AGE_MS, SERVICE_JWKS_PATH, remoteTokenVerifier, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import cors from 'cors';
 import express, { type Request } from 'express';
 import { authenticate } from './auth.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Env } from '@campus/kit/core';
 import { createRequestSigner, generateServiceKeyPem, type RequestSigner } from '@campus/kit/identity';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import { createTestDatabases, testRedisEnv } from '@campus/test-kit/databases';
 import { createTokenMinter } from '@campus/test-kit/tokens';
 import { inject } from 'vitest';

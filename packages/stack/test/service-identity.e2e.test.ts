@@ -5,7 +5,7 @@
  * and WebSocket, straight at the subgraphs as an attacker inside the network would.
  */
 import { createRequestSigner, generateServiceKeyPem, SERVICE_JWKS_PATH } from '@campus/kit/identity';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import type { JSONWebKeySet } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, seedUuid } from '@campus/kit/core';
 import { createMemorySessionRevocations, localTokenVerifier, type Role } from '@campus/kit/identity';
 import { createMemoryPubSub, type EventBus, type PubSub } from '@campus/kit/events';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import {
   connectWs,
   createTestDatabases,

@@ -18,6 +18,9 @@ import { errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyG
 import { loadServiceKey, SERVICE_SIGNATURE_ALG } from './service-keys.ts';
 import type { SeenRequestIds } from './seen-request-ids.ts';
 
+/** The issuer name the router signs its subgraph requests with; every other caller names itself. */
+export const ROUTER_ISSUER = 'router';
+
 /**
  * How long a signature is valid, and how far the signer's clock may be from the verifier's:
  * a request is accepted while |now - iat| <= this. Its id is remembered as long.

@@ -11,11 +11,10 @@ import { Headers, headerValue } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
 import { callerOperationProblem, type CallerPermissions } from '../identity/caller-permissions.ts';
 import { keySetFrom } from '../identity/service-keys.ts';
-import { verifyRequestSignature, type RequestCheck, type RequestVerifier, type SignedParts } from '../identity/request-signature.ts';
+import { ROUTER_ISSUER, verifyRequestSignature, type RequestCheck, type RequestVerifier, type SignedParts } from '../identity/request-signature.ts';
 import { createSeenRequestIds } from '../identity/seen-request-ids.ts';
 
 /** The issuer name the router signs as; the only caller that may ask anything and open WebSockets. */
-export const ROUTER_ISSUER = 'router';
 
 export interface ServiceCaller {
   /** Its public keys: a JWKS URL or document (<NAME>_JWKS). */

@@ -4,7 +4,7 @@
  */
 import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { createRequestSigner, generateServiceKeyPem } from '@campus/kit/identity';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import { errorCode, graphql, LOG_IN, logIn, signedSubgraphRequest } from '@campus/test-kit';
 import { startTestStack, type TestStack } from '@campus/stack/testing';
 import { decodeProtectedHeader, decodeJwt } from 'jose';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger } from '@campus/kit/core';
 import { createRequestSigner, generateServiceKeyPem, publicJwks } from '@campus/kit/identity';
 import { createMemoryPubSub, createRedisPubSub, type PubSub } from '@campus/kit/events';
-import { ROUTER_ISSUER } from '@campus/kit/subgraph';
+import { ROUTER_ISSUER } from '@campus/kit/identity';
 import { connectWs, createTestDatabases, signedSubgraphRequest, signedUpgradeHeaders, type TestDatabases, waitFor, type WsConnection } from '@campus/test-kit';
 import { decodeJwt, exportPKCS8, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
