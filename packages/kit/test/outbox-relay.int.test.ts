@@ -21,7 +21,9 @@ const SCHEMA = `
     "type" TEXT NOT NULL,
     "payload" JSONB NOT NULL,
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    "publishedAt" TIMESTAMPTZ(3)
+    "publishedAt" TIMESTAMPTZ(3),
+    "acknowledgedAt" TIMESTAMPTZ(3),
+    "publishCount" INTEGER NOT NULL DEFAULT 0
   );
   CREATE TABLE "ProcessedEvent" (
     "consumer" TEXT NOT NULL,

@@ -37,6 +37,24 @@ const courseUpdatedPayload = z.object({
   updatedAt: z.iso.datetime(),
 });
 
+/**
+ * Courses' answer to a payment event (docs/delivery.md): what the enrollment of the payment's buyer
+ * is now that the event was applied. Payments records it as the acknowledgement of the event named
+ * by `acknowledges` and stops re-publishing that event. Sent again for a redelivered event, so an
+ * answer lost on the way is answered again.
+ */
+const enrollmentAnswerPayload = z.object({
+  /** The id of the payment event this answers. */
+  acknowledges: z.uuid(),
+  paymentId: z.string().min(1).max(200),
+  userId: z.uuid(),
+  courseId: z.uuid(),
+  /** The buyer's enrollment in the course, when there is one. */
+  enrollmentId: z.uuid().nullable(),
+  /** Its status after the event (ACTIVE, COMPLETED, REVOKED ...), null without an enrollment. */
+  enrollmentStatus: z.string().nullable(),
+});
+
 export const EVENT_PAYLOADS = {
   /** A payment went through: courses enrolls the buyer. */
   PaymentSucceeded: paymentPayload,
@@ -44,6 +62,10 @@ export const EVENT_PAYLOADS = {
   PaymentRefunded: paymentPayload,
   /** A course's title, status or price changed. */
   CourseUpdated: courseUpdatedPayload,
+  /** Courses applied a PaymentSucceeded: the buyer is enrolled (or stays refunded). */
+  EnrollmentGranted: enrollmentAnswerPayload,
+  /** Courses applied a PaymentRefunded: the access that payment granted is revoked. */
+  EnrollmentRevoked: enrollmentAnswerPayload,
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;
@@ -53,6 +75,8 @@ export const EVENTS = {
   PaymentSucceeded: 'PaymentSucceeded',
   PaymentRefunded: 'PaymentRefunded',
   CourseUpdated: 'CourseUpdated',
+  EnrollmentGranted: 'EnrollmentGranted',
+  EnrollmentRevoked: 'EnrollmentRevoked',
 } as const satisfies { [T in EventType]: T };
 
 /** What a consumer receives for `T`, validated. */

@@ -15,8 +15,18 @@
  * It polls (every `pollIntervalMs`) so nothing depends on an in-memory signal surviving; `notify()`
  * drains at once after a commit so events do not wait for the next tick.
  *
+ * Acknowledged delivery (docs/delivery.md). Marking a row published only says the bus took it; the
+ * bus can still lose it (Redis restarted without its data) and nothing would ever say so. For the
+ * types listed in `acknowledgements`, the consumer answers with an event of its own, and the producer
+ * records that answer on the row (`acknowledgeOutboxEvent`). A row of such a type still
+ * unacknowledged `timeoutMs` after it was published is made unpublished again, so the relay
+ * publishes it once more, with the same event id: consumers deduplicate on it, and answer again.
+ * After `maxPublishes` the relay stops and reports the row instead (a consumer that never answers
+ * must not be flooded).
+ *
  * The table needs the columns `id` (uuid, the event id), `type` (text), `payload` (jsonb),
- * `seq` (insertion order), `createdAt` and `publishedAt` (timestamps) — Prisma's `OutboxEvent` model in each service.
+ * `seq` (insertion order), `createdAt`, `publishedAt` and `acknowledgedAt` (timestamps) and
+ * `publishCount` (int) — Prisma's `OutboxEvent` model in each service.
  */
 import type { DomainEvent, EventBus } from './event-bus.ts';
 
@@ -37,7 +47,19 @@ export interface OutboxRelayOptions {
   table?: string;
   batchSize?: number;
   pollIntervalMs?: number;
+  /** Event types whose consumer acknowledges them, and when to publish them again. */
+  acknowledgements?: AcknowledgementPolicy;
   onError?: (error: unknown, context: string) => void;
+  /** Told about every row published again for want of an acknowledgement, and every row given up on. */
+  onRepublish?: (row: { id: string; type: string; publishCount: number; givenUp: boolean }) => void;
+}
+
+export interface AcknowledgementPolicy {
+  types: readonly string[];
+  /** How long after publishing an unacknowledged row is published again. */
+  timeoutMs: number;
+  /** How many times a row is published at most (default 20). */
+  maxPublishes?: number;
 }
 
 export interface OutboxRelay {
@@ -47,6 +69,11 @@ export interface OutboxRelay {
   notify(): Promise<void>;
   /** Publishes everything unpublished; returns how many rows it published. */
   drain(): Promise<number>;
+  /**
+   * Makes rows unpublished again whose acknowledgement is overdue (see `acknowledgements`); returns
+   * how many. Runs on every poll; tests and tools call it directly.
+   */
+  republishUnacknowledged(): Promise<number>;
   /** Stops polling and waits for a drain in progress. */
   stop(): Promise<void>;
 }
@@ -94,7 +121,10 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       if (accepted.length > 0) {
         const placeholders = accepted.map((_, i) => `$${i + 1}::uuid`).join(', ');
-        await tx.$executeRawUnsafe(`UPDATE "${table}" SET "publishedAt" = now() WHERE "id" IN (${placeholders})`, ...accepted);
+        await tx.$executeRawUnsafe(
+          `UPDATE "${table}" SET "publishedAt" = now(), "publishCount" = "publishCount" + 1 WHERE "id" IN (${placeholders})`,
+          ...accepted,
+        );
       }
       return [accepted.length, !failed && rows.length === batchSize];
     }, { timeout: 30_000, maxWait: 10_000 });
@@ -130,8 +160,43 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return running;
   }
 
+  const policy = options.acknowledgements;
+  const maxPublishes = policy?.maxPublishes ?? 20;
+  async function republishUnacknowledged(): Promise<number> {
+    if (!policy || policy.types.length === 0) return 0;
+    const overdue = `"acknowledgedAt" IS NULL AND "publishedAt" IS NOT NULL AND "type" = ANY($1::text[])
+       AND "publishedAt" < now() - ($2::int * interval '1 millisecond')`;
+    const again = await options.db.$transaction((tx) =>
+      tx.$queryRawUnsafe<{ id: string; type: string; publishCount: number }[]>(
+        `UPDATE "${table}" SET "publishedAt" = NULL WHERE ${overdue} AND "publishCount" < $3
+          RETURNING "id"::text AS "id", "type", "publishCount"`,
+        [...policy.types],
+        policy.timeoutMs,
+        maxPublishes,
+      ),
+    );
+    for (const row of again) options.onRepublish?.({ ...row, publishCount: Number(row.publishCount), givenUp: false });
+    if (options.onRepublish) {
+      // Reported once: the moment the last publish's timeout passes, the row is left alone for good.
+      const givenUp = await options.db.$transaction((tx) =>
+        tx.$queryRawUnsafe<{ id: string; type: string; publishCount: number }[]>(
+          `SELECT "id"::text AS "id", "type", "publishCount" FROM "${table}" WHERE ${overdue} AND "publishCount" >= $3
+             AND "publishedAt" >= now() - (($2::int + $4::int) * interval '1 millisecond')`,
+          [...policy.types],
+          policy.timeoutMs,
+          maxPublishes,
+          pollIntervalMs,
+        ),
+      );
+      for (const row of givenUp) options.onRepublish({ ...row, publishCount: Number(row.publishCount), givenUp: true });
+    }
+    return again.length;
+  }
+
   const tick = () => {
-    drain()
+    republishUnacknowledged()
+      .catch((e) => onError(e, `republishing unacknowledged rows of ${table}`))
+      .then(() => drain())
       .catch((e) => onError(e, `draining ${table}`))
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, pollIntervalMs);
@@ -148,6 +213,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await drain().catch((e) => onError(e, `draining ${table}`));
     },
     drain,
+    republishUnacknowledged,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
@@ -165,4 +231,17 @@ function toEvent(row: OutboxRow): DomainEvent {
     occurredAt: new Date(row.createdAt).toISOString(),
     payload: payload as Record<string, unknown>,
   };
+}
+
+/**
+ * Records the consumer's answer to outbox row `eventId` (see "Acknowledged delivery" above): the
+ * relay no longer publishes it again. True the first time; a repeated answer changes nothing.
+ */
+export async function acknowledgeOutboxEvent(db: Pick<RawSql, '$executeRawUnsafe'>, eventId: string, table = 'OutboxEvent'): Promise<boolean> {
+  if (!IDENTIFIER.test(table)) throw new Error(`Outbox table name "${table}" is not a plain identifier.`);
+  const updated = await db.$executeRawUnsafe(
+    `UPDATE "${table}" SET "acknowledgedAt" = now() WHERE "id" = $1::uuid AND "acknowledgedAt" IS NULL`,
+    eventId,
+  );
+  return updated === 1;
 }
