@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { domainEvent, type DomainEvent, type EventBus } from '../src/events/event-bus.ts';
 import { createMemoryEventBus } from '../src/events/memory-bus.ts';
-import { createOutboxRelay, type RawSql, type TransactionalSql } from '../src/events/outbox-relay.ts';
+import { acknowledgeOutboxEvent, createOutboxRelay, type RawSql, type TransactionalSql } from '../src/events/outbox-relay.ts';
 import { handleOnce, markEventProcessed } from '../src/events/processed-events.ts';
 
 const SCHEMA = `
@@ -200,6 +200,64 @@ describe.each(backends)('outbox relay on $name', ({ open }) => {
     expect(x + y).toBe(20);
     await vi.waitUntil(() => seen.length === 20, { timeout: 10_000, interval: 20 }); // deliveries
     expect(new Set(seen.map((e) => e.id)).size).toBe(20);
+  });
+  it('publishes an acknowledged type again, with the same id, until its answer is recorded', async () => {
+    const b = bus();
+    const seen: DomainEvent[] = [];
+    await b.consume('courses', ['PaymentSucceeded', 'CourseUpdated'], async (e) => void seen.push(e));
+    const republished: { id: string; publishCount: number; givenUp: boolean }[] = [];
+    const relay = createOutboxRelay({
+      db,
+      bus: b,
+      acknowledgements: { types: ['PaymentSucceeded'], timeoutMs: 50, maxPublishes: 3 },
+      onRepublish: (row) => void republished.push(row),
+    });
+    const awaited = await commitWithEvent(db, 'PaymentSucceeded', { paymentId: 'p' });
+    const unanswered = await commitWithEvent(db, 'CourseUpdated', { courseId: 'c' });
+    expect(await relay.drain()).toBe(2);
+    // Not overdue yet: nothing to publish again.
+    expect(await relay.republishUnacknowledged()).toBe(0);
+
+    await new Promise((r) => setTimeout(r, 80));
+    // The bus took it, but no answer came (as when Redis lost it): only the awaited type goes again.
+    expect(await relay.republishUnacknowledged()).toBe(1);
+    expect(await relay.drain()).toBe(1);
+    await vi.waitUntil(() => seen.length === 3, { timeout: 10_000, interval: 20 }); // deliveries
+    expect(seen.map((e) => e.id)).toEqual([awaited, unanswered, awaited]);
+    expect(republished).toEqual([{ id: awaited, type: 'PaymentSucceeded', publishCount: 1, givenUp: false }]);
+
+    expect(await acknowledgeOutboxEvent(db, awaited)).toBe(true);
+    expect(await acknowledgeOutboxEvent(db, awaited)).toBe(false);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await relay.republishUnacknowledged()).toBe(0);
+  });
+
+  it('stops publishing a row nobody answers after maxPublishes, and reports it once', async () => {
+    const republished: { id: string; publishCount: number; givenUp: boolean }[] = [];
+    const relay = createOutboxRelay({
+      db,
+      bus: bus(),
+      pollIntervalMs: 1_000,
+      acknowledgements: { types: ['PaymentSucceeded'], timeoutMs: 20, maxPublishes: 2 },
+      onRepublish: (row) => void republished.push(row),
+    });
+    const id = await commitWithEvent(db, 'PaymentSucceeded', { paymentId: 'p' });
+    for (let i = 0; i < 4; i++) {
+      await relay.drain();
+      await new Promise((r) => setTimeout(r, 40));
+      await relay.republishUnacknowledged();
+    }
+    const [row] = await db.$queryRawUnsafe<{ publishCount: number; publishedAt: Date | null }[]>(
+      `SELECT "publishCount", "publishedAt" FROM "OutboxEvent" WHERE "id" = $1::uuid`,
+      id,
+    );
+    // Published twice, then marked given up (one past the limit) and reported exactly once.
+    expect(row).toMatchObject({ publishCount: 3 });
+    expect(row!.publishedAt).not.toBeNull();
+    expect(republished).toEqual([
+      { id, type: 'PaymentSucceeded', publishCount: 1, givenUp: false },
+      { id, type: 'PaymentSucceeded', publishCount: 2, givenUp: true },
+    ]);
   });
 });
 

@@ -7,12 +7,12 @@
  * before they reach a handler. A handler that throws gets the event again later, which is right
  * for a database hiccup and wrong for an event that can never succeed (malformed, or naming a
  * course that does not exist): those are logged loudly and acknowledged instead of being retried
- * forever.
+ * forever. Either way the event is answered (fulfillment.ts), so payments stops publishing it.
  */
 import { isGraphQLErrorWithCode, type Logger } from '@campus/kit/core';
-import { consumeEvents, type DomainEvent, type EventBus, type EventPayload } from '@campus/kit/events';
+import { consumeEvents, EVENTS, type DomainEvent, type EventBus, type EventPayload } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
-import { CONSUMER, enrollAfterPurchase, revokeAfterRefund, type FulfillmentResult, type PaymentFact } from './fulfillment.ts';
+import { CONSUMER, enrollAfterPurchase, recordAnswer, revokeAfterRefund, type FulfillmentResult, type PaymentFact } from './fulfillment.ts';
 
 export interface EventHandlerDeps {
   domain: CoursesDomain;
@@ -24,7 +24,10 @@ type PaymentEvent = DomainEvent<EventPayload<'PaymentSucceeded' | 'PaymentRefund
 /** Starts consuming; resolves to a function that stops. */
 export function registerEventHandlers(bus: EventBus, deps: EventHandlerDeps): Promise<() => Promise<void>> {
   const { domain, logger } = deps;
-  const apply = (effect: (domain: CoursesDomain, fact: PaymentFact) => Promise<FulfillmentResult>) => async (event: PaymentEvent) => {
+  const apply = (
+    effect: (domain: CoursesDomain, fact: PaymentFact) => Promise<FulfillmentResult>,
+    answer: typeof EVENTS.EnrollmentGranted | typeof EVENTS.EnrollmentRevoked,
+  ) => async (event: PaymentEvent) => {
     const { paymentId, userId, courseId } = event.payload;
     const fact: PaymentFact = { eventId: event.id, paymentId, userId, courseId };
     try {
@@ -33,10 +36,16 @@ export function registerEventHandlers(bus: EventBus, deps: EventHandlerDeps): Pr
     } catch (e) {
       if (isGraphQLErrorWithCode(e) && e.extensions.code === 'NOT_FOUND') {
         logger.error({ eventId: fact.eventId, type: event.type, courseId: fact.courseId }, 'dropping a payment event for an unknown course');
+        // Answered all the same (no enrollment): asking again would never change the outcome.
+        await domain.prisma.$transaction((tx) => recordAnswer(tx, answer, fact));
+        domain.outboxCommitted();
         return;
       }
       throw e;
     }
   };
-  return consumeEvents(bus, CONSUMER, { PaymentSucceeded: apply(enrollAfterPurchase), PaymentRefunded: apply(revokeAfterRefund) }, logger);
+  return consumeEvents(bus, CONSUMER, {
+      PaymentSucceeded: apply(enrollAfterPurchase, EVENTS.EnrollmentGranted),
+      PaymentRefunded: apply(revokeAfterRefund, EVENTS.EnrollmentRevoked),
+    }, logger);
 }

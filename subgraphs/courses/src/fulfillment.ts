@@ -6,9 +6,14 @@
  *   - a refund that arrives before its purchase leaves a REVOKED enrollment naming the payment, and
  *     the late purchase sees it and does not grant access for money already returned.
  * Fulfilment ignores the course's status: the money was taken, so an archived course is still given.
+ *
+ * Every payment event is answered (docs/delivery.md): EnrollmentGranted or EnrollmentRevoked,
+ * naming the event and the enrollment as it now is, written to the outbox with the effect. Payments
+ * publishes the payment event again until it hears the answer, so a redelivered event (a
+ * duplicate here) is answered again: the first answer may be what got lost.
  */
 import { notFound } from '@campus/kit/core';
-import { handleOnce } from '@campus/kit/events';
+import { EVENTS, handleOnce, type EventPayloadInput } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
 import { retryOnUniqueViolation } from './domain.ts';
 import { findEnrollment, grantAccess, revokeAccess, type EnrollmentResult } from './enrollments.ts';
@@ -42,9 +47,27 @@ export interface FulfillmentResult {
 
 type Tx = Prisma.TransactionClient;
 
+/** The answer to a payment event: EnrollmentGranted for a purchase, EnrollmentRevoked for a refund. */
+type Answer = typeof EVENTS.EnrollmentGranted | typeof EVENTS.EnrollmentRevoked;
+
+/** Writes the answer to `fact` to the outbox: the enrollment of its buyer as it is in `tx` now. */
+export async function recordAnswer(tx: Tx, answer: Answer, fact: PaymentFact): Promise<void> {
+  const enrollment = await findEnrollment(tx, fact.userId, fact.courseId);
+  const payload: EventPayloadInput<Answer> = {
+    acknowledges: fact.eventId,
+    paymentId: fact.paymentId,
+    userId: fact.userId,
+    courseId: fact.courseId,
+    enrollmentId: enrollment?.id ?? null,
+    enrollmentStatus: enrollment?.status ?? null,
+  };
+  await tx.outboxEvent.create({ data: { type: answer, payload } });
+}
+
 async function once(
   domain: CoursesDomain,
   fact: PaymentFact,
+  answer: Answer,
   effect: (tx: Tx) => Promise<EnrollmentResult | null>,
 ): Promise<FulfillmentResult> {
   let result: EnrollmentResult | null = null;
@@ -55,9 +78,15 @@ async function once(
       const course = await tx.course.findUnique({ where: { id: fact.courseId }, select: { id: true } });
       if (!course) throw notFound('Course', fact.courseId);
       result = await effect(tx);
+      await recordAnswer(tx, answer, fact);
     }),
   );
-  if (!first) return { outcome: 'duplicate', enrollment: null };
+  if (!first) {
+    await domain.prisma.$transaction((tx) => recordAnswer(tx, answer, fact));
+    domain.outboxCommitted();
+    return { outcome: 'duplicate', enrollment: null };
+  }
+  domain.outboxCommitted();
   const done = result as EnrollmentResult | null;
   if (done?.changed) await domain.live.enrollmentChanged(done.enrollment);
   return { outcome: done?.changed ? 'changed' : 'unchanged', enrollment: done?.enrollment ?? null };
@@ -65,7 +94,7 @@ async function once(
 
 /** PaymentSucceeded: enroll the buyer (source PURCHASE), restoring a REVOKED enrollment rather than adding one. */
 export function enrollAfterPurchase(domain: CoursesDomain, fact: PaymentFact): Promise<FulfillmentResult> {
-  return once(domain, fact, async (tx) => {
+  return once(domain, fact, EVENTS.EnrollmentGranted, async (tx) => {
     const existing = await findEnrollment(tx, fact.userId, fact.courseId);
     const refundedAlready = existing?.status === 'REVOKED' && existing.revokeReason === REFUNDED && existing.paymentId === fact.paymentId;
     if (refundedAlready) return { enrollment: existing, changed: false };
@@ -85,7 +114,7 @@ export function enrollAfterPurchase(domain: CoursesDomain, fact: PaymentFact): P
  * REVOKED enrollment so the purchase event, if it comes late, grants nothing.
  */
 export function revokeAfterRefund(domain: CoursesDomain, fact: PaymentFact): Promise<FulfillmentResult> {
-  return once(domain, fact, async (tx) => {
+  return once(domain, fact, EVENTS.EnrollmentRevoked, async (tx) => {
     const existing = await findEnrollment(tx, fact.userId, fact.courseId);
     if (!existing) {
       const enrollment = await tx.enrollment.create({

@@ -123,4 +123,34 @@ describe('fulfillment of payment events', () => {
     await waitFor(async () => (await enrollmentOf(marker.userId)) !== null, 'the event to be handled');
     expect(await h.service.prisma.enrollment.count({ where: { userId: buyer.userId } })).toBe(0);
   });
+
+  it('answers every payment event, a redelivered one again, naming the event and the enrollment', async () => {
+    const answers = (eventId: string) =>
+      h.service.prisma.outboxEvent.findMany({ where: { payload: { path: ['acknowledges'], equals: eventId } }, orderBy: { seq: 'asc' } });
+    const purchase = fact();
+    await enrollAfterPurchase(h.service.domain, purchase);
+    const enrollment = await enrollmentOf(purchase.userId);
+    const [granted] = await answers(purchase.eventId);
+    expect(granted).toMatchObject({
+      type: 'EnrollmentGranted',
+      payload: { acknowledges: purchase.eventId, paymentId: purchase.paymentId, enrollmentId: enrollment!.id, enrollmentStatus: 'ACTIVE' },
+    });
+    // The first answer may be what was lost: a duplicate is answered again, with the same facts.
+    expect((await enrollAfterPurchase(h.service.domain, purchase)).outcome).toBe('duplicate');
+    const again = await answers(purchase.eventId);
+    expect(again).toHaveLength(2);
+    expect(again[1]!.payload).toEqual(granted!.payload);
+
+    const refund = { ...purchase, eventId: randomUUID() };
+    await revokeAfterRefund(h.service.domain, refund);
+    expect(await answers(refund.eventId)).toMatchObject([
+      { type: 'EnrollmentRevoked', payload: { acknowledges: refund.eventId, enrollmentId: enrollment!.id, enrollmentStatus: 'REVOKED' } },
+    ]);
+
+    // An event for an unknown course is dropped, and answered with no enrollment so it is not sent again.
+    const unknown = domainEvent('PaymentSucceeded', { paymentId: 'p-unknown', userId: fact().userId, courseId: '00000000-0000-4000-8000-0000000000ab' });
+    await bus.publish(unknown);
+    await waitFor(async () => (await answers(unknown.id)).length === 1, 'the unknown course to be answered');
+    expect((await answers(unknown.id))[0]).toMatchObject({ type: 'EnrollmentGranted', payload: { enrollmentId: null, enrollmentStatus: null } });
+  });
 });

@@ -21,8 +21,8 @@
  * records that answer on the row (`acknowledgeOutboxEvent`). A row of such a type still
  * unacknowledged `timeoutMs` after it was published is made unpublished again, so the relay
  * publishes it once more, with the same event id: consumers deduplicate on it, and answer again.
- * After `maxPublishes` the relay stops and reports the row instead (a consumer that never answers
- * must not be flooded).
+ * After `maxPublishes` the relay stops and reports the row once instead (a consumer that never
+ * answers must not be flooded); such a row's publishCount is then maxPublishes + 1.
  *
  * The table needs the columns `id` (uuid, the event id), `type` (text), `payload` (jsonb),
  * `seq` (insertion order), `createdAt`, `publishedAt` and `acknowledgedAt` (timestamps) and
@@ -176,20 +176,17 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       ),
     );
     for (const row of again) options.onRepublish?.({ ...row, publishCount: Number(row.publishCount), givenUp: false });
-    if (options.onRepublish) {
-      // Reported once: the moment the last publish's timeout passes, the row is left alone for good.
-      const givenUp = await options.db.$transaction((tx) =>
-        tx.$queryRawUnsafe<{ id: string; type: string; publishCount: number }[]>(
-          `SELECT "id"::text AS "id", "type", "publishCount" FROM "${table}" WHERE ${overdue} AND "publishCount" >= $3
-             AND "publishedAt" >= now() - (($2::int + $4::int) * interval '1 millisecond')`,
-          [...policy.types],
-          policy.timeoutMs,
-          maxPublishes,
-          pollIntervalMs,
-        ),
-      );
-      for (const row of givenUp) options.onRepublish({ ...row, publishCount: Number(row.publishCount), givenUp: true });
-    }
+    // Given up: counted one past the limit, so each such row is reported exactly once.
+    const givenUp = await options.db.$transaction((tx) =>
+      tx.$queryRawUnsafe<{ id: string; type: string; publishCount: number }[]>(
+        `UPDATE "${table}" SET "publishCount" = "publishCount" + 1 WHERE ${overdue} AND "publishCount" = $3
+          RETURNING "id"::text AS "id", "type", "publishCount"`,
+        [...policy.types],
+        policy.timeoutMs,
+        maxPublishes,
+      ),
+    );
+    for (const row of givenUp) options.onRepublish?.({ ...row, publishCount: Number(row.publishCount) - 1, givenUp: true });
     return again.length;
   }
 
