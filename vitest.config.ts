@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
  *   *.e2e.test.ts  end to end: subgraphs and router on free ports, talked to over HTTP and WebSocket
  */
 // *.tooling.test.ts run apart, with `npm run test:tooling` (vitest.tooling.config.ts).
-const exclude = ['**/node_modules/**', '**/.data/**', '**/*.tooling.test.ts'];
+const exclude = ['**/node_modules/**', '**/.data/**', '**/*.tooling.test.ts', '**/*.faults.test.ts'];
 
 /**
  * graphql ships CommonJS (`main`) and ESM (`module`) builds and no `exports` map. Node, and so

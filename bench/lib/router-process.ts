@@ -24,11 +24,11 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the router exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${url}/health`)).ok) return;
+      if ((await fetch(`${url}/ready`)).ok) return;
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error('the router did not become healthy within 60 s');
+    if (Date.now() > deadline) throw new Error('the router was not ready within 60 s');
     await new Promise((r) => setTimeout(r, 100));
   }
 }

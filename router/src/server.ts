@@ -2,7 +2,8 @@
  * createRouter(config): the HTTP server, Apollo Server over the gateway, the Sandbox landing page
  * and health. It never listens by itself; index.ts (or a test) does, then calls start().
  *
- *   GET  /health            200 once a supergraph is loaded, 503 before
+ *   GET  /health            liveness: 200 while the process answers (docs/readiness.md)
+ *   GET  /ready             readiness: supergraph, planner, subgraphs, Redis; 503 naming what is down
  *   GET  /.well-known/service-jwks.json   the public keys subgraphs verify the router's signatures with
  *   GET  / and /graphql     Apollo Sandbox for browsers
  *   POST /graphql (and /)   GraphQL over HTTP
@@ -38,6 +39,7 @@ import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
 import { planningGateway } from './planning/executor.ts';
 import { trackSupergraph } from './planning/supergraph-state.ts';
+import { routerReadiness } from './readiness.ts';
 import { createSubscriptionServer, type SubscriptionStats } from './subscriptions/ws-server.ts';
 
 export interface Router {
@@ -99,21 +101,29 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     res.set('Cache-Control', `public, max-age=${JWKS_CACHE_MAX_AGE_MS / 1000}`).json(signer.jwks);
   });
 
-  // Healthy only once a planner thread can plan: before that every new operation would wait or
+  // Ready only once a planner thread can plan: before that every new operation would wait or
   // time out (the thread loads the planner code and builds the supergraph first, seconds on a cold
-  // start). Only the first start counts: a thread replaced later must not make /health flap.
+  // start). Only the first start counts: a thread replaced later must not make /ready flap.
   let plannerStarted = false;
   void tracker.plannerReady().then(() => (plannerStarted = true));
 
-  app.get('/health', (_req, res) => {
-    const status = !ready
-      ? 'waiting for a supergraph'
-      : !plannerStarted
-        ? 'starting the query planner'
-        : !tracker.plannerHealthy()
-          ? 'query planner threads failing to start'
-          : 'ok';
-    res.status(status === 'ok' ? 200 : 503).json({ status });
+  const readiness = routerReadiness({
+    tracker,
+    supergraphLoaded: () => ready,
+    plannerStarted: () => plannerStarted,
+    redisUrl: (config.rateLimits.enabled ? config.rateLimits.redis.url : undefined) ?? config.sessions.redisUrl,
+  });
+  app.get('/health', readiness.health);
+  app.get('/ready', readiness.ready);
+  // Listening starts before start() finishes (so /health answers during a long start): until then
+  // GraphQL answers 503 with a GraphQL error a client retries on, not express's 404 page.
+  let serving = false;
+  app.all(GRAPHQL_PATHS, (req, res, next) => {
+    if (serving) return next();
+    res
+      .status(503)
+      .set('Retry-After', '1')
+      .json({ errors: [{ message: 'The router is starting; retry in a moment.', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
   });
 
   // The edge (docs/edge.md): limits while parsing and validating, admission checks around them.
@@ -224,7 +234,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
         logger.warn({ err }, 'session revocation notices unavailable; open WebSockets rely on the periodic re-check'),
       );
       await apollo.start();
-      // Bounded: a planner that cannot start is reported by /health rather than hanging the start.
+      // Bounded: a planner that cannot start is reported by /ready rather than hanging the start.
       await Promise.race([tracker.plannerReady(), new Promise((r) => setTimeout(r, 60_000).unref())]);
       // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
       app.all(
@@ -237,8 +247,11 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       );
       // After the routes, so it answers their errors (bad JSON, too large, wrong type) in JSON (edge/http-errors.ts).
       app.use(jsonErrorHandler(logger));
+      serving = true;
     },
     async stop() {
+      // /ready answers 503 `draining` from here on, so a load balancer sends no new traffic.
+      readiness.drain();
       // Sockets first: an upgraded connection is no longer the HTTP server's to drain.
       await subscriptions.close();
       await apollo.stop();
@@ -246,6 +259,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       await rateLimits.close();
       sessionWatch.close();
       await ownRevocations?.close();
+      await readiness.close();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },
   };

@@ -111,11 +111,10 @@ const unpublished = async (db: Db) =>
 
 /** A bus that refuses to publish, as Redis does while it is down. */
 const unavailableBus = (): EventBus => ({
+  ...createMemoryEventBus(),
   publish: async () => {
     throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
   },
-  consume: async () => async () => {},
-  close: async () => {},
 });
 
 describe.each(backends)('outbox relay on $name', ({ open }) => {

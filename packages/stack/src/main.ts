@@ -31,7 +31,7 @@ function printBanner(urls: Record<string, string>): void {
       '',
       'Campus is running on the embedded default (PGlite under .data/).',
       `  router + Apollo Sandbox   http://localhost:${port('router')}/graphql`,
-      `  health                    http://localhost:${port('router')}/health`,
+      `  liveness, readiness       http://localhost:${port('router')}/health, /ready (docs/readiness.md)`,
       ...SERVICE_DEFINITIONS.map((d) => `  ${`${d.name} subgraph`.padEnd(25)} http://localhost:${port(d.name)}/graphql (answers the router only)`),
       '',
       `Demo accounts (password "${DEMO_PASSWORD}"):`,

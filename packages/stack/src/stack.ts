@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger, type Env, type Logger } from '@campus/kit/core';
 import { createSessionRevocations, sessionStoreConfigFromEnv } from '@campus/kit/identity';
-import { createEventBus, createPubSub } from '@campus/kit/events';
+import { createEventBus, createPubSub, eventDeliveryConfigFromEnv } from '@campus/kit/events';
 import { createRouter, type Router } from '@campus/router';
 import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
 import { loadConfig as loadRouterConfig } from '@campus/router/config';
@@ -81,7 +81,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const shared: SharedInfra = {
     pubsub: createPubSub({ redisUrl: env.REDIS_URL, prefix: env.REDIS_PUBSUB_PREFIX, logger }),
     // Domain events (outbox -> bus -> consumers): Redis Streams with REDIS_URL, in process otherwise.
-    bus: createEventBus({ redisUrl: env.REDIS_URL, prefix: env.REDIS_EVENTS_PREFIX, logger }),
+    bus: createEventBus({ redisUrl: env.REDIS_URL, prefix: env.REDIS_EVENTS_PREFIX, logger, ...eventDeliveryConfigFromEnv(env) }),
     // Ended sessions: one store for the router and every service, so a revocation is refused by all (Redis with REDIS_URL).
     revocations: createSessionRevocations(sessionStoreConfigFromEnv(env), { logger }),
   };

@@ -1,5 +1,6 @@
 /** What the domain functions (authoring, curriculum, enrollments, progress, fulfillment) work with. */
 import type { Logger } from '@campus/kit/core';
+import type { EventBus } from '@campus/kit/events';
 import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
 import type { LiveUpdates } from './live-updates.ts';
 
@@ -8,6 +9,8 @@ export interface CoursesDomain {
   live: LiveUpdates;
   /** Called after a transaction that wrote outbox rows commits: wakes the relay (no-op without a bus). */
   outboxCommitted(): void;
+  /** The event bus, when there is one (its dead letters are an admin's view, dead-letters.ts). */
+  bus?: EventBus | undefined;
   logger: Logger;
 }
 

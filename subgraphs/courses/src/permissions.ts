@@ -117,7 +117,7 @@ const canFollowCurriculum = rule({ cache: 'no_cache' })(async (_parent, args: Ar
 
 export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
   return applyShield(schema, {
-    Query: { ...federationRules.Query, courses: canListStatuses, course: findsCourse, lesson: findsLesson },
+    Query: { ...federationRules.Query, courses: canListStatuses, course: findsCourse, lesson: findsLesson, eventDeadLetters: isAdmin },
     Mutation: {
       createCourse: and(hasRole('INSTRUCTOR', 'ADMIN'), onlyAdminsChooseInstructor),
       updateCourse: managesCourseInInput,
@@ -131,6 +131,7 @@ export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
       enrollInFreeCourse: isAuthenticated,
       completeLesson: learnsLessonInInput,
       adminEnroll: isAdmin,
+      replayEventDeadLetters: isAdmin,
     },
     Subscription: {
       courseUpdated: canFollowCourse,
@@ -162,5 +163,7 @@ export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
     EnrollInFreeCoursePayload: allow,
     CompleteLessonPayload: allow,
     AdminEnrollPayload: allow,
+    EventDeadLetter: allow,
+    ReplayEventDeadLettersPayload: allow,
   });
 }

@@ -5,8 +5,8 @@
  */
 import { createLogger, type Logger } from '@campus/kit/core';
 import { createSessionRevocations } from '@campus/kit/identity';
-import { createEventBus, createOutboxRelay, createPubSub, type OutboxRelay } from '@campus/kit/events';
-import { createStatementTap, defineService, openServiceDatabase, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
+import { createOutboxRelay, watchDeadLetters, createPubSub, type OutboxRelay } from '@campus/kit/events';
+import { createStatementTap, defineService, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
 import { loadConfig, type CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';
@@ -42,7 +42,7 @@ export async function createCoursesService(
 
   const ownPubSub = infra.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
   const pubsub = infra.pubsub ?? ownPubSub!;
-  const ownBus = infra.bus || !config.redisUrl ? undefined : createEventBus({ redisUrl: config.redisUrl, prefix: config.redisEventsPrefix, logger });
+  const ownBus = infra.bus || !config.redisUrl ? undefined : openServiceEventBus(config, logger);
   const bus = infra.bus ?? ownBus;
   if (!bus) logger.warn('REDIS_URL is not set: not consuming payment events and not relaying the outbox');
   const relay: OutboxRelay | undefined = bus
@@ -52,6 +52,7 @@ export async function createCoursesService(
     prisma,
     live: liveUpdates(pubsub, logger),
     outboxCommitted: () => void relay?.notify(),
+    bus,
     logger,
   };
   relay?.start();
@@ -61,6 +62,7 @@ export async function createCoursesService(
   const revocations = infra.revocations ?? ownRevocations!;
   const server = createServer({ config, domain, logger, pubsub, revocations, verifyToken: infra.verifyToken });
   await server.start();
+  if (bus) watchDeadLetters(server.metrics, bus);
   return {
     server,
     prisma,

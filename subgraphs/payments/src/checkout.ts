@@ -1,22 +1,25 @@
 /**
  * Checkout: buying one course.
  *
- *   1. Validate the input; replay an idempotency key seen before.
+ *   1. Validate the input, then claim its idempotency key (idempotency.ts) before anything else:
+ *      a key seen before answers with the first call's payment, whatever has changed since (the
+ *      buyer may be enrolled by now); a duplicate still in flight waits for the first's result.
  *   2. Ask the courses service for the course as it is now (price, status, instructor, whether the
  *      buyer is enrolled) and the users service for the buyer's name and email; refuse what
- *      cannot be bought with a clear code. The amount never comes from the client.
- *   3. One transaction: the idempotency record and the PENDING payment with its snapshot. The
- *      unique purchase lock ("<user>:<course>") refuses a second open or paid purchase of the
- *      same course; a collision on the key itself means a concurrent duplicate, whose payment is
- *      returned.
- *   4. Ask the provider to charge. The outcome arrives later through the webhook.
+ *      cannot be bought with a clear code. The amount never comes from the client. A refusal
+ *      removes the claim, so a retry of the key is judged afresh.
+ *   3. One transaction: the PENDING payment with its snapshot, and the key bound to it. The unique
+ *      purchase lock ("<user>:<course>") refuses a second open or paid purchase of the same
+ *      course, even under another key.
+ *   4. Ask the provider to charge. The outcome arrives later through the webhook (or
+ *      reconciliation.ts asks for it).
  */
 import { badUserInput, conflict, forbidden, lineText, notFound, parseInput, type Logger } from '@campus/kit/core';
 import type { Viewer } from '@campus/kit/identity';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { Prisma, type Payment, type PrismaClient } from './generated/prisma/client.ts';
-import { findRecord, replay, requestHash } from './idempotency.ts';
+import { bindKey, claimKey, LostClaimError, releaseKey, requestHash, type KeyPolicy, type KeyScope } from './idempotency.ts';
 import type { LiveUpdates } from './live-updates.ts';
 import { purchaseLockFor } from './payment-state.ts';
 import type { PaymentProvider } from './provider/provider.ts';
@@ -30,6 +33,8 @@ export interface CheckoutDeps {
   users: UsersClient;
   live: LiveUpdates;
   logger: Logger;
+  /** How long keys are kept and duplicates wait (PAYMENTS_IDEMPOTENCY_RETENTION_HOURS). */
+  keys: KeyPolicy;
 }
 
 const checkoutInput = z.object({
@@ -42,9 +47,35 @@ const checkoutInput = z.object({
 export async function checkout(deps: CheckoutDeps, viewer: Viewer, authorization: string | undefined, input: unknown): Promise<Payment> {
   const data = parseInput(checkoutInput, input);
   const hash = requestHash({ courseId: data.courseId, paymentMethod: data.paymentMethod });
-  const seen = await findRecord(deps.prisma, viewer.id, 'checkout', data.idempotencyKey);
-  if (seen) return resume(deps, await loadPayment(deps.prisma, replay(seen, hash)), data.paymentMethod);
+  const scope: KeyScope = { userId: viewer.id, operation: 'checkout', key: data.idempotencyKey };
+  for (;;) {
+    const claim = await claimKey(deps.prisma, scope, hash, deps.keys);
+    if (claim.kind === 'replay') return resume(deps, await loadPayment(deps.prisma, claim.paymentId), data.paymentMethod);
+    let payment: Payment;
+    try {
+      payment = await createPending(deps, viewer, authorization, data, scope, claim.claimedAt);
+    } catch (e) {
+      // Another request took the key over (ours looked abandoned): its payment is the answer.
+      if (e instanceof LostClaimError) continue;
+      await releaseKey(deps.prisma, scope, claim.claimedAt).catch((err) =>
+        deps.logger.error({ err }, 'could not release an idempotency key; it is released when it turns stale'),
+      );
+      throw e;
+    }
+    await deps.live.paymentChanged(payment);
+    return charge(deps, payment, data.paymentMethod);
+  }
+}
 
+/** Steps 2 and 3, for the request holding the key. */
+async function createPending(
+  deps: CheckoutDeps,
+  viewer: Viewer,
+  authorization: string | undefined,
+  data: z.output<typeof checkoutInput>,
+  scope: KeyScope,
+  claimedAt: Date,
+): Promise<Payment> {
   const methodProblem = deps.provider.checkPaymentMethod(data.paymentMethod);
   if (methodProblem) throw badUserInput('input.paymentMethod', `input.paymentMethod: ${methodProblem}`);
 
@@ -55,9 +86,8 @@ export async function checkout(deps: CheckoutDeps, viewer: Viewer, authorization
   if (!buyer) throw notFound('User', viewer.id);
   const price = assertPurchasable(course, data.courseId, viewer);
 
-  let payment: Payment;
   try {
-    payment = await deps.prisma.$transaction(async (tx) => {
+    return await deps.prisma.$transaction(async (tx) => {
       const created = await tx.payment.create({
         data: {
           userId: viewer.id,
@@ -71,20 +101,14 @@ export async function checkout(deps: CheckoutDeps, viewer: Viewer, authorization
           purchaseLock: purchaseLockFor('PENDING', viewer.id, course!.id),
         },
       });
-      await tx.idempotencyRecord.create({
-        data: { userId: viewer.id, operation: 'checkout', key: data.idempotencyKey, requestHash: hash, paymentId: created.id },
-      });
+      await bindKey(tx, scope, claimedAt, created.id);
       return created;
     });
   } catch (e) {
     if (!(e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002')) throw e;
-    // A concurrent request with the same key won: answer as a retry would be answered.
-    const winner = await findRecord(deps.prisma, viewer.id, 'checkout', data.idempotencyKey);
-    if (winner) return loadPayment(deps.prisma, replay(winner, hash));
+    // The purchase lock: another checkout of this course (under another key) is open or paid.
     throw alreadyBuying(await openPurchase(deps.prisma, viewer.id, data.courseId));
   }
-  await deps.live.paymentChanged(payment);
-  return charge(deps, payment, data.paymentMethod);
 }
 
 /** The price to charge, or the reason this course cannot be bought by this viewer. */

@@ -43,6 +43,18 @@ const schema = z
      * committed events unpublished on purpose (the crash test does).
      */
     PAYMENTS_OUTBOX_RELAY: z.enum(['true', 'false']).default('true'),
+    /**
+     * A payment still PENDING this long after checkout is settled from the provider's answer
+     * (src/reconciliation.ts): its webhook may have been lost.
+     */
+    PAYMENTS_RECONCILE_AFTER_MS: z.coerce.number().int().min(1_000).max(7 * 86_400_000).default(600_000),
+    /** How long a checkout idempotency key replays its first result (Stripe keeps keys 24 h). */
+    PAYMENTS_IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().min(1).max(24 * 90).default(24),
+    /**
+     * How long a published PaymentSucceeded / PaymentRefunded may wait for courses' answer
+     * (EnrollmentGranted / EnrollmentRevoked) before the relay publishes it again.
+     */
+    PAYMENTS_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
   })
   // `when`: checked even when other variables are bad, so every problem is listed at once.
   .refine((e) => !(e.NODE_ENV === 'production' && !e.PAYMENTS_WEBHOOK_SECRET), {
@@ -71,6 +83,9 @@ export interface PaymentsConfig extends ServiceConfig {
   refundPolicy: { windowDays: number; maxProgressPercent: number };
   pollIntervalMs: number;
   outboxRelay: boolean;
+  reconcileAfterMs: number;
+  idempotencyRetentionMs: number;
+  ackTimeoutMs: number;
 }
 
 export function loadConfig(env: Env): PaymentsConfig {
@@ -88,5 +103,8 @@ export function loadConfig(env: Env): PaymentsConfig {
     refundPolicy: { windowDays: e.PAYMENTS_REFUND_WINDOW_DAYS, maxProgressPercent: e.PAYMENTS_REFUND_MAX_PROGRESS_PERCENT },
     pollIntervalMs: e.PAYMENTS_POLL_INTERVAL_MS,
     outboxRelay: e.PAYMENTS_OUTBOX_RELAY === 'true',
+    reconcileAfterMs: e.PAYMENTS_RECONCILE_AFTER_MS,
+    idempotencyRetentionMs: e.PAYMENTS_IDEMPOTENCY_RETENTION_HOURS * 3_600_000,
+    ackTimeoutMs: e.PAYMENTS_ACK_TIMEOUT_MS,
   };
 }

@@ -53,8 +53,7 @@ export function createServer({ config, prisma, pubsub, domain, inbox, signer, lo
         res.set('Cache-Control', `public, max-age=${JWKS_CACHE_MAX_AGE_MS / 1000}`).json(signer.jwks);
       });
     },
-    healthCheck: async () => {
-      await prisma.$queryRaw`SELECT 1`;
-    },
+    // /ready probes the database through the client requests use (docs/readiness.md).
+    database: prisma,
   });
 }

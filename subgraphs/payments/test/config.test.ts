@@ -12,6 +12,19 @@ describe('payments configuration', () => {
     const c = loadConfig(base);
     expect(c).toMatchObject({ port: 4003, provider: 'sandbox', refundPolicy: { windowDays: 14, maxProgressPercent: 30 }, outboxRelay: true });
     expect(c.webhookSecret.length).toBeGreaterThanOrEqual(32);
+    expect(c).toMatchObject({ reconcileAfterMs: 600_000, idempotencyRetentionMs: 24 * 3_600_000, ackTimeoutMs: 60_000 });
+  });
+
+  it('reads the reconciliation threshold, key retention and acknowledgement timeout, and refuses nonsense', () => {
+    const c = loadConfig({ PAYMENTS_RECONCILE_AFTER_MS: '3000', PAYMENTS_IDEMPOTENCY_RETENTION_HOURS: '48', PAYMENTS_ACK_TIMEOUT_MS: '5000' });
+    expect(c).toMatchObject({ reconcileAfterMs: 3000, idempotencyRetentionMs: 48 * 3_600_000, ackTimeoutMs: 5000 });
+    try {
+      loadConfig({ PAYMENTS_RECONCILE_AFTER_MS: '-1', PAYMENTS_IDEMPOTENCY_RETENTION_HOURS: '0', PAYMENTS_ACK_TIMEOUT_MS: 'soon' });
+      expect.unreachable();
+    } catch (e) {
+      const text = (e as ConfigError).problems.join('\n');
+      for (const name of ['PAYMENTS_RECONCILE_AFTER_MS', 'PAYMENTS_IDEMPOTENCY_RETENTION_HOURS', 'PAYMENTS_ACK_TIMEOUT_MS']) expect(text).toContain(name);
+    }
   });
 
   it('lists every bad variable at once, and requires a webhook secret and a signing key in production', () => {

@@ -44,8 +44,7 @@ export function createServer({ config, domain, keys, logger, pubsub, revocations
         res.set('Cache-Control', 'public, max-age=300').json(keys.jwks);
       });
     },
-    healthCheck: async () => {
-      await domain.prisma.$queryRaw`SELECT 1`;
-    },
+    // /ready probes the database through the client requests use (docs/readiness.md).
+    database: domain.prisma,
   });
 }

@@ -4,11 +4,16 @@
  * router's) is a call to runProcess; nothing else in a service handles signals or exits.
  *
  * A start that fails ends the process with one fatal log line naming the service and the reason
- * (a ConfigError lists every bad variable) and exit code 1, instead of an unhandled rejection's
- * stack trace for an operator to decode.
+ * (a ConfigError lists every bad variable; a StartupError names the dependency that did not
+ * answer, e.g. `database 127.0.0.1:5432/campus is unreachable: ...`) and exit code 1, instead of an
+ * unhandled rejection's stack trace for an operator to decode. Those two are about the
+ * environment, so their line carries no stack; any other error is a bug and keeps its stack.
  */
 import type { Server } from 'node:http';
+import { ConfigError } from './config.ts';
+import { errorReason } from './error-reason.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { StartupError } from './startup-error.ts';
 
 export interface RunningProcess {
   /** The process's logger (its level comes from the config `start` loaded). */
@@ -22,8 +27,10 @@ export async function runProcess(name: string, start: () => Promise<RunningProce
   try {
     running = await start();
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    createLogger(name).fatal({ err }, `${name} failed to start: ${reason}`);
+    const message = `${name} failed to start: ${errorReason(err)}`;
+    const logger = createLogger(name);
+    if (err instanceof ConfigError || err instanceof StartupError) logger.fatal(message);
+    else logger.fatal({ err }, message);
     process.exit(1);
   }
   const { logger } = running;

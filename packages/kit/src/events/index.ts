@@ -10,3 +10,4 @@ export * from './push-iterator.ts';
 export * from './redis-bus.ts';
 export * from './redis-pubsub.ts';
 export * from './contracts.ts';
+export * from './delivery-metrics.ts';

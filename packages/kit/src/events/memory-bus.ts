@@ -8,19 +8,27 @@
  *   - A group created later starts from the events still retained (like a Redis group created at
  *     id 0), so start order between producer and consumer does not matter.
  *   - A handler that throws gets the event again after a backoff; other events keep flowing.
+ *   - After `maxDeliveries` failed deliveries the event leaves the group's queue for the dead
+ *     letters (an in-process list), with its last error; `replayDeadLetters` puts it back in that
+ *     group's queue only. So delivery is at least once until a group gives up on an event, and
+ *     again once it is replayed (docs/delivery.md).
  *   - Events cross the bus as JSON, as they would through Redis (a Date arrives as a string).
- * It lives in memory: a process that exits loses whatever was not yet handled. The outbox is the
- * durable copy (the relay republishes what it had not marked published), and Redis is the bus
- * when services run as separate processes.
+ * It lives in memory: a process that exits loses whatever was not yet handled, dead letters
+ * included. The outbox is the durable copy (the relay republishes what it had not marked
+ * published), and Redis is the bus when services run as separate processes.
  */
-import type { DomainEvent, EventBus, EventHandler } from './event-bus.ts';
+import { failureMessage, type DeadLetter, type DomainEvent, type EventBus, type EventHandler } from './event-bus.ts';
 
 export interface MemoryEventBusOptions {
   /** Delay before a failed event is offered again, by attempt number (1, 2, ...). */
   retryDelayMs?: (attempt: number) => number;
   /** How many recent events a group created later can still receive. */
   retain?: number;
+  /** Failed deliveries after which an event becomes a dead letter (default 10). */
+  maxDeliveries?: number;
   onError?: (error: unknown, context: { group: string; eventId: string; attempt: number }) => void;
+  /** Told about every event given up on (for a log line or a metric). */
+  onDeadLetter?: (deadLetter: DeadLetter) => void;
 }
 
 interface Entry {
@@ -50,7 +58,11 @@ const defaultRetryDelay = (attempt: number) => Math.min(50 * 2 ** (attempt - 1),
 export function createMemoryEventBus(options: MemoryEventBusOptions = {}): EventBus {
   const retryDelay = options.retryDelayMs ?? defaultRetryDelay;
   const retain = options.retain ?? 10_000;
+  const maxDeliveries = options.maxDeliveries ?? 10;
   const log: DomainEvent[] = [];
+  /** Oldest first; ids shaped like Redis stream ids (time-sequence), so they sort and read alike. */
+  const dead: DeadLetter[] = [];
+  let deadSeq = 0;
   const groups = new Map<string, Group>();
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
@@ -118,6 +130,20 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
         group.queue.splice(group.queue.indexOf(entry), 1);
       } catch (error) {
         entry.attempts += 1;
+        if (entry.attempts >= maxDeliveries) {
+          group.queue.splice(group.queue.indexOf(entry), 1);
+          const letter: DeadLetter = {
+            id: `${Date.now()}-${deadSeq++}`,
+            event: entry.event,
+            group: name,
+            error: failureMessage(error),
+            deliveries: entry.attempts,
+            deadAt: new Date().toISOString(),
+          };
+          dead.push(letter);
+          options.onDeadLetter?.(letter);
+          continue;
+        }
         entry.inFlight = false;
         entry.readyAt = Date.now() + retryDelay(entry.attempts);
         options.onError?.(error, { group: name, eventId: entry.event.id, attempt: entry.attempts });
@@ -167,6 +193,29 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       };
     },
 
+    async deadLetters({ limit = 100, group } = {}) {
+      const matching = dead.filter((d) => group === undefined || d.group === group);
+      return matching.slice(Math.max(0, matching.length - limit)).reverse();
+    },
+
+    async replayDeadLetters({ ids, group } = {}) {
+      if (closed) throw new Error('The event bus is closed.');
+      const wanted = ids ? new Set(ids) : undefined;
+      const chosen = dead.filter((d) => (!wanted || wanted.has(d.id)) && (group === undefined || d.group === group));
+      for (const letter of chosen) {
+        dead.splice(dead.indexOf(letter), 1);
+        // Back into its own group's queue only, with a fresh count: every other group already had it.
+        const target = groupFor(letter.group);
+        enqueue(target, letter.event);
+        wake(target);
+      }
+      return chosen.length;
+    },
+
+    async deadLetterCount() {
+      return dead.length;
+    },
+
     async close() {
       closed = true;
       const all = [...groups.values()].flatMap((g) => [...g.consumers]);
@@ -177,6 +226,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       timers.clear();
       groups.clear();
       log.length = 0;
+      dead.length = 0;
     },
   };
 }

@@ -166,8 +166,9 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!policy || policy.types.length === 0) return 0;
     const overdue = `"acknowledgedAt" IS NULL AND "publishedAt" IS NOT NULL AND "type" = ANY($1::text[])
        AND "publishedAt" < now() - ($2::int * interval '1 millisecond')`;
-    const again = await options.db.$transaction((tx) =>
-      tx.$queryRawUnsafe<{ id: string; type: string; publishCount: number }[]>(
+    type Row = { id: string; type: string; publishCount: number };
+    const again = await options.db.$transaction(async (tx) =>
+      tx.$queryRawUnsafe<Row[]>(
         `UPDATE "${table}" SET "publishedAt" = NULL WHERE ${overdue} AND "publishCount" < $3
           RETURNING "id"::text AS "id", "type", "publishCount"`,
         [...policy.types],
@@ -177,8 +178,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     );
     for (const row of again) options.onRepublish?.({ ...row, publishCount: Number(row.publishCount), givenUp: false });
     // Given up: counted one past the limit, so each such row is reported exactly once.
-    const givenUp = await options.db.$transaction((tx) =>
-      tx.$queryRawUnsafe<{ id: string; type: string; publishCount: number }[]>(
+    const givenUp = await options.db.$transaction(async (tx) =>
+      tx.$queryRawUnsafe<Row[]>(
         `UPDATE "${table}" SET "publishCount" = "publishCount" + 1 WHERE ${overdue} AND "publishCount" = $3
           RETURNING "id"::text AS "id", "type", "publishCount"`,
         [...policy.types],

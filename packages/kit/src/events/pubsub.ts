@@ -33,21 +33,53 @@ export async function listen<T = unknown>(pubsub: PubSub, topic: string): Promis
   return iterator;
 }
 
-/** Publishes one message; never throws (see bestEffortPublisher). */
+/** Publishes one message; never throws, and never takes much longer than its timeout (see bestEffortPublisher). */
 export type BestEffortPublish = (topic: string, payload: unknown, logFields?: Record<string, unknown>) => Promise<void>;
+
+export interface BestEffortOptions {
+  /** How long a publish may hold its caller up (default 250 ms); it is abandoned after that. */
+  timeoutMs?: number;
+}
 
 /**
  * Publishing for live updates, which happens after the change it announces has committed: a
  * failure is logged and swallowed, since failing the caller then would only mislead it, and a
  * client that missed an update re-queries on reconnect. What must not be lost travels on the event
  * bus through an outbox, not here.
+ *
+ * Nor may it slow the caller down (docs/delivery.md): a mutation awaits this after its commit, and
+ * a pub/sub that is down or slow would otherwise hold the answer up for as long as the client
+ * library retries. The publish races `timeoutMs`; past it the caller goes on and the message is
+ * given up on (it may still go out late, which subscribers tolerate: they re-read and skip what
+ * they already sent). An outage is logged at warn once, when it starts, and once when publishing
+ * works again, with how many messages were given up on meanwhile, not once per message.
  */
-export function bestEffortPublisher(pubsub: PubSub, logger: { error(obj: object, msg: string): void }): BestEffortPublish {
+export function bestEffortPublisher(
+  pubsub: PubSub,
+  logger: { warn(obj: object, msg: string): void },
+  { timeoutMs = 250 }: BestEffortOptions = {},
+): BestEffortPublish {
+  let lost = 0;
   return async (topic, payload, logFields = {}) => {
-    try {
-      await pubsub.publish(topic, payload);
-    } catch (err) {
-      logger.error({ err, topic, ...logFields }, 'could not publish a live update');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const published = pubsub.publish(topic, payload).then(
+      () => 'published' as const,
+      (err: unknown) => err,
+    );
+    const outcome = await Promise.race([published, timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'published') {
+      if (lost > 0) logger.warn({ lost, topic }, 'live updates are published again; some were lost meanwhile');
+      lost = 0;
+      return;
     }
+    if (lost === 0) {
+      const err = outcome === 'timeout' ? new Error(`no answer from the pub/sub within ${timeoutMs} ms`) : outcome;
+      logger.warn({ err, topic, ...logFields }, 'could not publish a live update; giving up on live updates until the pub/sub answers again');
+    }
+    lost += 1;
   };
 }

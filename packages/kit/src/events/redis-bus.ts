@@ -1,6 +1,6 @@
 /**
  * The EventBus over Redis Streams with consumer groups (REDIS_URL): services run as separate
- * processes and instances (docs/payments.md).
+ * processes and instances (docs/payments.md, docs/delivery.md).
  *
  *   - One stream per event type, `<prefix><type>`, trimmed to about `maxLen` entries.
  *   - A consumer group per consuming service, created at id 0 so it also receives what was
@@ -9,39 +9,90 @@
  *   - An entry is XACKed only after the handler returned. One that failed stays pending and is
  *     reclaimed (XAUTOCLAIM) once idle for `retryAfterMs`: by this instance or, if it died, by
  *     another one. That is the redelivery "when a handler throws" and after a crash.
+ *   - Redis counts the deliveries of a pending entry (XAUTOCLAIM adds one each time). When the
+ *     handler fails on delivery `maxDeliveries`, or an entry comes back more often than that
+ *     without ever being acknowledged (its consumer dies while handling it), the entry is moved to
+ *     the stream `<prefix>dead-letters` with its last error and acknowledged, in one script, so it
+ *     stops being retried. Delivery is therefore at least once until a group gives up on an event.
+ *   - A replay re-delivers a dead letter to its own group only, through the stream
+ *     `<prefix>retry:<group>:<type>`: the group's consumers of that type read it beside the type's
+ *     stream (in the same group), and nobody else does. Other groups handled the event already.
  *   - A stopped service's group keeps its place in the stream: it resumes where it left off.
+ *   - When Redis loses its data (restarted without persistence, FLUSHALL, a deleted stream), the
+ *     group and streams are gone and every read fails with NOGROUP. The consumer recreates them
+ *     (at id 0, so it takes whatever was published since) when it meets NOGROUP and after every
+ *     reconnection, reports that once, and goes on: no restart is needed. What was in Redis is
+ *     lost with it; the outbox is the durable copy.
  * Consumers must be idempotent (see processed-events.ts): a crash between handling and XACK
- * delivers the entry again.
+ * delivers the entry again, and so does a replay.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { DomainEvent, EventBus } from './event-bus.ts';
+import { failureMessage, type DeadLetter, type DomainEvent, type EventBus } from './event-bus.ts';
+
+/** The stream prefix when REDIS_EVENTS_PREFIX is not set. */
+export const DEFAULT_EVENTS_PREFIX = 'campus:events:';
 
 export interface RedisEventBusOptions {
   /** Prepended to each stream name. Distinct prefixes keep deployments and test runs apart. */
   prefix?: string;
-  /** Approximate length each stream is trimmed to (XADD MAXLEN ~). */
+  /** Approximate length each stream (dead letters included) is trimmed to (XADD MAXLEN ~). */
   maxLen?: number;
   /** How long a consumer blocks waiting for new entries before looking for retries again. */
   blockMs?: number;
   /** How long a failed or orphaned entry stays pending before it is handed out again. */
   retryAfterMs?: number;
+  /** Deliveries after which a failing event becomes a dead letter (default 10). */
+  maxDeliveries?: number;
   onError?: (error: unknown, context: string) => void;
+  /** Told when the bus repaired itself: streams and groups recreated after Redis lost them. */
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
+  /** Told about every event given up on (for a log line or a metric). */
+  onDeadLetter?: (deadLetter: DeadLetter) => void;
 }
 
 type StreamEntry = [id: string, fields: string[]];
 type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
 type ClaimReply = [next: string, entries: (StreamEntry | null)[], deleted?: string[]];
+type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
 
 const FIELD = 'event';
+const STREAM_ID = /^\d+-\d+$/;
+
+/**
+ * Acknowledges the entry and, only if it was still pending (no other consumer settled it
+ * meanwhile), records it as a dead letter: both or neither, and never twice.
+ * KEYS: source stream, dead letters. ARGV: group, entry id, delete the entry ("1" on retry
+ * streams, which only this group reads), maxLen, then the dead letter's field/value pairs.
+ */
+const DEAD_LETTER_SCRIPT = `
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return false end
+if ARGV[3] == '1' then redis.call('XDEL', KEYS[1], ARGV[2]) end
+return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', unpack(ARGV, 5))
+`;
+
+/**
+ * Moves one dead letter to its group's retry stream, only if it is still there: two replays of the
+ * same dead letter deliver it once. KEYS: dead letters, retry stream. ARGV: id, event JSON, maxLen.
+ */
+const REPLAY_SCRIPT = `
+if redis.call('XDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'event', ARGV[2], 'replayOf', ARGV[1])
+return 1
+`;
+
+/** NOGROUP: the group (or its stream) does not exist. UNBLOCKED: the stream was deleted under a blocked read. */
+const lostGroup = (e: unknown) => /^(NOGROUP|UNBLOCKED)/.test(String((e as Error)?.message ?? ''));
 
 export function createRedisEventBus(url: string, options: RedisEventBusOptions = {}): EventBus {
-  const prefix = options.prefix ?? 'campus:events:';
+  const prefix = options.prefix ?? DEFAULT_EVENTS_PREFIX;
   const maxLen = options.maxLen ?? 100_000;
   const blockMs = options.blockMs ?? 1_000;
   const retryAfterMs = options.retryAfterMs ?? 2_000;
+  const maxDeliveries = options.maxDeliveries ?? 10;
   const onError = options.onError ?? (() => {});
+  const onWarning = options.onWarning ?? (() => {});
   // Publishing, acknowledging and reclaiming share one connection; each consumer gets its own
   // for XREADGROUP BLOCK, which would otherwise hold every other command up.
   const commands = new Redis(url);
@@ -50,12 +101,17 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
   let closed = false;
 
   const streamOf = (type: string) => prefix + type;
+  const retryStreamOf = (group: string, type: string) => `${prefix}retry:${group}:${type}`;
+  const deadLetterStream = `${prefix}dead-letters`;
 
-  async function ensureGroup(stream: string, group: string): Promise<void> {
+  /** Creates the group (and the stream) unless it exists; true when it had to be created. */
+  async function ensureGroup(stream: string, group: string): Promise<boolean> {
     try {
       await commands.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+      return true;
     } catch (e) {
       if (!String((e as Error).message).startsWith('BUSYGROUP')) throw e;
+      return false;
     }
   }
 
@@ -70,6 +126,47 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
     }
   }
 
+  const fieldsOf = (fields: string[]) => {
+    const map: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]!] = fields[i + 1]!;
+    return map;
+  };
+
+  /** A dead-letters entry as a DeadLetter; undefined (and reported) when it cannot be read. */
+  const toDeadLetter = ([id, fields]: StreamEntry): DeadLetter | undefined => {
+    const f = fieldsOf(fields);
+    try {
+      return {
+        id,
+        event: JSON.parse(f.event ?? '') as DomainEvent,
+        group: f.group ?? '',
+        error: f.error ?? '',
+        deliveries: Number(f.deliveries ?? 0),
+        deadAt: f.deadAt ?? '',
+      };
+    } catch (e) {
+      onError(e, `unreadable dead letter ${id} on ${deadLetterStream}`);
+      return undefined;
+    }
+  };
+
+  /** Dead-letters entries in stream order from `start`, page by page, until `visit` says stop. */
+  async function scanDeadLetters(direction: 'forward' | 'backward', visit: (d: DeadLetter) => boolean): Promise<void> {
+    const page = 200;
+    let bound = direction === 'forward' ? '-' : '+';
+    for (;;) {
+      const entries = (direction === 'forward'
+        ? await commands.xrange(deadLetterStream, bound, '+', 'COUNT', page)
+        : await commands.xrevrange(deadLetterStream, bound, '-', 'COUNT', page)) as StreamEntry[];
+      for (const entry of entries) {
+        const letter = toDeadLetter(entry);
+        if (letter && !visit(letter)) return;
+      }
+      if (entries.length < page) return;
+      bound = `(${entries[entries.length - 1]![0]}`;
+    }
+  }
+
   return {
     async publish(event) {
       if (closed) throw new Error('The event bus is closed.');
@@ -78,14 +175,23 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
 
     async consume(group, types, handler) {
       if (closed) throw new Error('The event bus is closed.');
-      const streams = types.map(streamOf);
+      const wanted = [...new Set(types)];
+      const retryStreams = new Set(wanted.map((t) => retryStreamOf(group, t)));
+      const streams = [...wanted.map(streamOf), ...retryStreams];
       for (const stream of streams) await ensureGroup(stream, group);
       const consumer = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
       const reader = new Redis(url);
+      let running = true;
+      // Every connection after the first may be to a Redis that lost its data: check the groups.
+      let connections = 0;
+      let recheckGroups = false;
+      reader.on('ready', () => {
+        connections += 1;
+        if (connections > 1) recheckGroups = true;
+      });
       reader.on('error', (e) => {
         if (running) onError(e, `redis reader of ${group}`);
       });
-      let running = true;
       let wakeUp: (() => void) | undefined;
       const pause = (ms: number) =>
         new Promise<void>((resolve) => {
@@ -96,7 +202,41 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
           };
         });
 
-      const handle = async (stream: string, [id, fields]: StreamEntry) => {
+      /** Recreates whatever streams and groups are missing; reports once per repair. */
+      const heal = async (reason: string): Promise<boolean> => {
+        const created: string[] = [];
+        for (const stream of streams) if (await ensureGroup(stream, group)) created.push(stream);
+        if (created.length > 0) {
+          onWarning('event streams or consumer group were missing (Redis lost its data?); recreated them', {
+            group,
+            consumer,
+            streams: created,
+            reason,
+          });
+        }
+        return created.length > 0;
+      };
+
+      const acknowledge = async (stream: string, id: string) => {
+        // Only this group reads a retry stream: once handled, the entry has no reader left.
+        if (retryStreams.has(stream)) await commands.multi().xack(stream, group, id).xdel(stream, id).exec();
+        else await commands.xack(stream, group, id);
+      };
+
+      const deadLetter = async (stream: string, id: string, event: DomainEvent, error: string, deliveries: number) => {
+        const deadAt = new Date().toISOString();
+        const letterId = (await commands.eval(
+          DEAD_LETTER_SCRIPT, 2, stream, deadLetterStream,
+          group, id, retryStreams.has(stream) ? '1' : '0', String(maxLen),
+          'event', JSON.stringify(event), 'stream', stream, 'type', event.type, 'group', group,
+          'error', error, 'deliveries', String(deliveries), 'deadAt', deadAt,
+        )) as string | null;
+        // Null: another consumer settled the entry meanwhile (it took longer than retryAfterMs).
+        if (letterId) options.onDeadLetter?.({ id: letterId, event, group, error, deliveries, deadAt });
+      };
+
+      /** `deliveries`: Redis's count for this entry, this delivery included. */
+      const handle = async (stream: string, [id, fields]: StreamEntry, deliveries: number) => {
         const raw = fields[fields.indexOf(FIELD) + 1];
         let event: DomainEvent | undefined;
         try {
@@ -105,15 +245,31 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
           // Unreadable forever: acknowledge it rather than retry it forever.
           onError(e, `unreadable entry ${id} on ${stream}; dropped`);
         }
+        if (event && deliveries > maxDeliveries) {
+          // Handed out more often than allowed and never settled: its consumer keeps dying on it
+          // (a handler that crashes the process never gets to fail). Not handed out again.
+          const handed = deliveries - 1;
+          await deadLetter(stream, id, event, `not acknowledged after ${handed} deliveries (the consumer stopped or crashed while handling it)`, handed);
+          return;
+        }
         if (event) {
           try {
             await handler(event);
           } catch (e) {
-            onError(e, `handler of ${group} failed on ${event.type} ${event.id}; it will be retried`);
+            if (deliveries >= maxDeliveries) {
+              await deadLetter(stream, id, event, failureMessage(e), deliveries);
+            } else {
+              onError(e, `handler of ${group} failed on ${event.type} ${event.id} (delivery ${deliveries} of ${maxDeliveries}); it will be retried`);
+            }
             return;
           }
         }
-        await commands.xack(stream, group, id);
+        await acknowledge(stream, id);
+      };
+
+      const deliveriesOf = async (stream: string, id: string): Promise<number | undefined> => {
+        const [row] = (await commands.xpending(stream, group, id, id, 1)) as PendingRow[];
+        return row ? Number(row[3]) : undefined;
       };
 
       const reclaim = async () => {
@@ -123,7 +279,10 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
           if (deleted?.length) await commands.xack(stream, group, ...deleted);
           for (const entry of entries) {
             if (!running) return;
-            if (entry) await handle(stream, entry);
+            if (!entry) continue;
+            const deliveries = await deliveriesOf(stream, entry[0]);
+            // Undefined: settled by another consumer between the claim and now.
+            if (deliveries !== undefined) await handle(stream, entry, deliveries);
           }
         }
       };
@@ -132,6 +291,10 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
         let lastReclaim = 0;
         while (running) {
           try {
+            if (recheckGroups) {
+              recheckGroups = false;
+              await heal('reconnected to Redis');
+            }
             if (Date.now() - lastReclaim >= retryAfterMs) {
               lastReclaim = Date.now();
               await reclaim();
@@ -142,11 +305,21 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
             )) as ReadReply;
             for (const [stream, entries] of reply ?? []) {
               // Once stopping, entries read but not handled stay pending and are reclaimed later.
-              for (const entry of entries) if (running) await handle(stream, entry);
+              for (const entry of entries) if (running) await handle(stream, entry, 1);
             }
           } catch (e) {
             if (!running) break;
-            onError(e, `consumer ${group} loop`);
+            if (lostGroup(e)) {
+              try {
+                // Straight back to reading when something was recreated; a pause otherwise, so
+                // that an instance racing another one's repair does not spin.
+                if (await heal(failureMessage(e))) continue;
+              } catch (healError) {
+                onError(healError, `recreating the streams of ${group}`);
+              }
+            } else {
+              onError(e, `consumer ${group} loop`);
+            }
             await pause(Math.min(retryAfterMs, 1_000));
           }
         }
@@ -166,6 +339,49 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
       };
       stops.add(stop);
       return stop;
+    },
+
+    async deadLetters({ limit = 100, group } = {}) {
+      const found: DeadLetter[] = [];
+      if (limit <= 0) return found;
+      await scanDeadLetters('backward', (letter) => {
+        if (group === undefined || letter.group === group) found.push(letter);
+        return found.length < limit;
+      });
+      return found;
+    },
+
+    async replayDeadLetters({ ids, group } = {}) {
+      if (closed) throw new Error('The event bus is closed.');
+      const chosen: DeadLetter[] = [];
+      const matches = (letter: DeadLetter) => group === undefined || letter.group === group;
+      if (ids) {
+        for (const id of ids) {
+          if (!STREAM_ID.test(id)) throw new Error(`"${id}" is not a dead letter id (they look like 1700000000000-0).`);
+          const [entry] = (await commands.xrange(deadLetterStream, id, id)) as StreamEntry[];
+          const letter = entry && toDeadLetter(entry);
+          if (letter && matches(letter)) chosen.push(letter);
+        }
+      } else {
+        // Oldest first, so a group gets its replayed events in the order they had failed.
+        await scanDeadLetters('forward', (letter) => {
+          if (matches(letter)) chosen.push(letter);
+          return true;
+        });
+      }
+      let replayed = 0;
+      for (const letter of chosen) {
+        const moved = await commands.eval(
+          REPLAY_SCRIPT, 2, deadLetterStream, retryStreamOf(letter.group, letter.event.type),
+          letter.id, JSON.stringify(letter.event), String(maxLen),
+        );
+        if (Number(moved) === 1) replayed += 1;
+      }
+      return replayed;
+    },
+
+    async deadLetterCount() {
+      return commands.xlen(deadLetterStream);
     },
 
     async close() {

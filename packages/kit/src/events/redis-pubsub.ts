@@ -7,6 +7,12 @@
  * holds one subscription per (instance, topic), not per client. Pub/sub is fire-and-forget: an
  * instance that is down misses what was published meanwhile, which is what live updates want
  * (state that must not be lost travels on the event bus instead).
+ *
+ * The same goes for publishing while Redis is unreachable: the publishing connection keeps no
+ * offline queue, so a publish then fails at once instead of waiting, behind the client's
+ * reconnection attempts, for seconds (docs/delivery.md). Only the very first connection is waited
+ * for, so that a publish right after start is not refused. The subscribing connection keeps its
+ * queue: its SUBSCRIBEs are replayed when Redis is back (ioredis resubscribes on reconnect).
  */
 import { Redis } from 'ioredis';
 import { listenerIterator } from './memory-pubsub.ts';
@@ -32,12 +38,20 @@ interface Topic {
 export function createRedisPubSub(url: string, options: RedisPubSubOptions = {}): PubSub {
   const prefix = options.prefix ?? 'campus:pubsub:';
   const onError = options.onError ?? (() => {});
-  // Without maxRetriesPerRequest: null a Redis outage would fail publishes after 20 retries;
-  // live updates prefer a bounded failure, so the defaults stay and errors are reported.
-  const publisher = new Redis(url, { lazyConnect: false });
+  const publisher = new Redis(url, { lazyConnect: false, enableOfflineQueue: false });
   const subscriber = new Redis(url, { lazyConnect: false });
-  publisher.on('error', (e) => onError(e, 'redis publisher'));
-  subscriber.on('error', (e) => onError(e, 'redis subscriber'));
+  // ioredis emits an error on every failed reconnection attempt; one report per outage is enough.
+  const reportOncePerOutage = (connection: Redis, name: string) => {
+    let down = false;
+    connection.on('ready', () => (down = false));
+    connection.on('error', (e) => {
+      if (down) return;
+      down = true;
+      onError(e, name);
+    });
+  };
+  reportOncePerOutage(publisher, 'redis publisher');
+  reportOncePerOutage(subscriber, 'redis subscriber');
   const topics = new Map<string, Topic>();
 
   subscriber.on('message', (channel: string, message: string) => {
@@ -53,9 +67,26 @@ export function createRedisPubSub(url: string, options: RedisPubSubOptions = {})
     for (const listener of topic.listeners) listener(payload);
   });
 
+  /**
+   * Settles when the publisher's first connection attempt has: until then a command would be
+   * refused (there is no offline queue), though Redis may well be there. Reconnections after an
+   * outage are not waited for.
+   */
+  const firstAttempt = new Promise<void>((resolve) => {
+    const settle = () => {
+      publisher.off('ready', settle);
+      publisher.off('close', settle);
+      resolve();
+    };
+    publisher.on('ready', settle);
+    publisher.on('close', settle);
+  });
+
   return {
     async publish(topic, payload) {
-      await publisher.publish(prefix + topic, JSON.stringify(payload));
+      const message = JSON.stringify(payload);
+      await firstAttempt;
+      await publisher.publish(prefix + topic, message);
     },
     subscribe<T>(name: string) {
       let topic = topics.get(name);
@@ -80,7 +111,12 @@ export function createRedisPubSub(url: string, options: RedisPubSubOptions = {})
     },
     async close() {
       topics.clear();
-      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+      // QUIT needs a live connection; while Redis is away, stop reconnecting instead.
+      const end = async (connection: Redis) => {
+        if (connection.status === 'ready') await connection.quit();
+        else connection.disconnect();
+      };
+      await Promise.allSettled([end(publisher), end(subscriber)]);
     },
   };
 }

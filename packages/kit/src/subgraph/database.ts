@@ -10,6 +10,8 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { errorReason } from '../core/error-reason.ts';
+import { endpointOf, StartupError } from '../core/startup-error.ts';
 import { applyMigrations } from '../tooling/migrations.ts';
 import { createEmptyPglite, openPgliteDir } from '../tooling/pglite-template.ts';
 import { fromPgClient, fromPglite, type SqlConnection } from '../tooling/sql-connection.ts';
@@ -28,7 +30,7 @@ export interface Database {
   adapter: SqlMigrationAwareDriverAdapterFactory;
   /** Applies committed migrations not yet applied; returns their names. */
   migrate(): Promise<string[]>;
-  /** Runs `fn` on one raw connection (migrations, seeds, health checks). */
+  /** Runs `fn` on one raw connection (migrations, seeds). */
   withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
@@ -37,10 +39,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return options.url ? openPostgres(options.url, options) : openPglite(options);
 }
 
+/** How long a new connection may take before its query fails (a host that drops packets). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // Bounded: without a timeout a connection to a host that drops packets waits for the kernel
+  // (minutes), and so would the start, every query and every readiness probe behind it.
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // A pool error (e.g. the server restarted) must not crash the process; the next query reconnects.
   pool.on('error', (e) => options.log?.(`postgres pool error: ${e.message}`));
+  // Opening answers whether the database can be reached at all, as a StartupError that names it
+  // (never its password), instead of the first caller's stack trace into the driver.
+  try {
+    (await pool.connect()).release();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw new StartupError(`database ${endpointOf(url)} is unreachable: ${errorReason(e)}`);
+  }
   const withConnection = async <T>(fn: (conn: SqlConnection) => Promise<T>) => {
     const client = await pool.connect();
     try {

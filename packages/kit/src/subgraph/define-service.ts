@@ -7,6 +7,7 @@
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { Env } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
+import { waitForRedis } from '../core/redis-at-start.ts';
 import { listenOn, runProcess } from '../core/run-process.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { PubSub } from '../events/pubsub.ts';
@@ -80,9 +81,19 @@ export function runService<C extends ServiceConfig, S extends RunningService>(de
   return runProcess(definition.name, async () => {
     const config = definition.loadConfig(env);
     const logger = createLogger(definition.name, config.logLevel);
+    // Before anything is built on it: a Redis that never answers would otherwise hang the start
+    // (a consumer group never created) instead of ending it with one line saying where and why.
+    if (config.redisUrl) await waitForRedis(config.redisUrl);
     const service = await definition.create(config, {}, logger);
     await listenOn(service.server.httpServer, config.port);
     logger.info({ port: config.port }, `${definition.name} subgraph listening`);
-    return { logger, close: () => service.close() };
+    return {
+      logger,
+      close: async () => {
+        // /ready answers 503 `draining` from the signal on, while consumers and relays stop first.
+        service.server.readiness.drain();
+        await service.close();
+      },
+    };
   });
 }

@@ -2,6 +2,7 @@ export * from './database.ts';
 export * from './define-service.ts';
 export * from './loaders.ts';
 export * from './pagination.ts';
+export * from './readiness-checks.ts';
 export * from './service-config.ts';
 export * from './shield.ts';
 export * from './signed-requests.ts';

@@ -7,6 +7,9 @@
  */
 import { z } from 'zod';
 import { commonEnv, port } from '../core/config.ts';
+import type { Logger } from '../core/logger.ts';
+import { createEventBus, eventBusEnv, eventDeliveryConfig, type EventDeliveryConfig } from '../events/create-bus.ts';
+import type { EventBus } from '../events/event-bus.ts';
 import { pubsubEnv } from '../events/create-pubsub.ts';
 import { jwksSourceEnv, SERVICE_JWKS_PATH } from '../identity/service-keys.ts';
 import { sessionEnv, sessionStoreConfig, type SessionStoreConfig } from '../identity/session-revocation.ts';
@@ -34,6 +37,8 @@ export function serviceEnv<P extends string>(prefix: P, defaultPort: number) {
     ROUTER_JWKS: jwksSourceEnv(`http://localhost:4000${SERVICE_JWKS_PATH}`),
     /** Stream-name prefix on Redis, so deployments sharing one Redis keep their events apart. */
     REDIS_EVENTS_PREFIX: z.string().optional(),
+    /** EVENTS_MAX_DELIVERIES, EVENTS_RETRY_AFTER_MS: retries and dead letters (docs/delivery.md). */
+    ...eventBusEnv,
     ...own,
   };
 }
@@ -70,6 +75,8 @@ export interface ServiceConfig {
   redisUrl: string | undefined;
   redisPubSubPrefix: string | undefined;
   redisEventsPrefix: string | undefined;
+  /** Retries and dead letters of the event bus, for createEventBus (docs/delivery.md). */
+  events: EventDeliveryConfig;
   /** Ended sessions every token verifier checks, and the longest token lifetime (session-revocation.ts). */
   sessions: SessionStoreConfig;
 }
@@ -82,6 +89,8 @@ interface ParsedServiceEnv {
   REDIS_URL?: string | undefined;
   REDIS_PUBSUB_PREFIX?: string | undefined;
   REDIS_EVENTS_PREFIX?: string | undefined;
+  EVENTS_MAX_DELIVERIES: number;
+  EVENTS_RETRY_AFTER_MS: number;
   ACCESS_TOKEN_MAX_LIFETIME_SECONDS: number;
   REDIS_SESSIONS_PREFIX?: string | undefined;
 }
@@ -98,6 +107,15 @@ export function serviceConfig(prefix: string, e: ParsedServiceEnv): ServiceConfi
     redisUrl: e.REDIS_URL,
     redisPubSubPrefix: e.REDIS_PUBSUB_PREFIX,
     redisEventsPrefix: e.REDIS_EVENTS_PREFIX,
+    events: eventDeliveryConfig(e),
     sessions: sessionStoreConfig(e),
   };
+}
+
+/**
+ * The event bus a service opens for itself when it is given none: Redis Streams with REDIS_URL,
+ * with the delivery settings of its config (docs/delivery.md); in process otherwise.
+ */
+export function openServiceEventBus(config: ServiceConfig, logger: Logger): EventBus {
+  return createEventBus({ redisUrl: config.redisUrl, prefix: config.redisEventsPrefix, logger, ...config.events });
 }

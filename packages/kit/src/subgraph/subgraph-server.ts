@@ -2,13 +2,16 @@
  * createSubgraphServer: the HTTP + graphql-ws handler every subgraph runs. It never listens by
  * itself (the service's index.ts or the embedded stack does), so tests can start it on port 0.
  *
- *   GET  /health                 liveness, open
+ *   GET  /health                 liveness, open: touches no dependency (docs/readiness.md)
+ *   GET  /ready                  readiness, open: database and Redis, 503 naming what is down
+ *   GET  /metrics                Prometheus text format: the service's registry (core/metrics.ts)
  *   POST /graphql                GraphQL over HTTP: signed by the router, or by a service this one
  *                                trusts for what it may ask (signed-requests.ts)
  *   ws   /graphql                graphql-ws (subscriptions), router-signed upgrades only
  *   ...                          extra routes the service adds (JWKS, webhooks)
  */
 import { createServer, type Server } from 'node:http';
+import { createMetricsRegistry, metricsHandler, type MetricsRegistry } from '../core/metrics.ts';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -20,7 +23,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../core/logger.ts';
 import { formatErrorFor } from '../core/format-error.ts';
+import type { Readiness } from '../core/readiness.ts';
 import { requestInfo, type RequestInfo } from '../core/request-info.ts';
+import { subgraphReadiness, type SqlClient } from './readiness-checks.ts';
 import { createRequestGate, type RawBodyRequest, type SubgraphIdentity } from './signed-requests.ts';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
@@ -34,8 +39,11 @@ export interface SubgraphServerOptions<C extends BaseContext> {
   createContext: (info: RequestInfo) => Promise<C>;
   /** Extra routes mounted before /graphql (e.g. /.well-known/jwks.json, /webhooks/payments). */
   routes?: (app: Express) => void;
-  /** Called by /health; throw when the service cannot serve (e.g. its database is gone). */
-  healthCheck?: () => Promise<void>;
+  /**
+   * What /ready probes with SELECT 1: the client the service queries its database with (its Prisma
+   * client). Redis is probed too when `identity.redisUrl` is set.
+   */
+  database: SqlClient;
 }
 
 export interface SubgraphServer {
@@ -48,6 +56,10 @@ export interface SubgraphServer {
    * this to see that a closed client left nothing behind.
    */
   liveSubscriptions(): { sockets: number; subscriptions: number };
+  /** /ready's checks; `drain()` turns /ready to 503 before the service starts closing (stop() does too). */
+  readiness: Readiness;
+  /** What GET /metrics serves; the service registers its own series here. */
+  metrics: MetricsRegistry;
   /** Starts Apollo and mounts the handlers; call before httpServer.listen. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -62,6 +74,11 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const app = express();
   app.disable('x-powered-by');
   const httpServer = createServer(app);
+  const readiness = subgraphReadiness(options.name, { database: options.database, redisUrl: options.identity.redisUrl });
+  // Alive from the moment it listens; ready (below) only once GraphQL is served.
+  app.get('/health', readiness.health);
+  const metrics = createMetricsRegistry(options.name);
+  app.get('/metrics', metricsHandler(metrics));
 
   const wsServer = new WebSocketServer({ noServer: true });
   let sockets = 0;
@@ -134,19 +151,13 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     httpServer,
     apollo,
     liveSubscriptions: () => ({ sockets, subscriptions: operations.size }),
+    readiness,
+    metrics,
     async start() {
       // Seen request ids are shared through Redis from the first request on, when it is configured.
       await gate.ready();
       await apollo.start();
-      app.get('/health', async (_req, res) => {
-        try {
-          await options.healthCheck?.();
-          res.json({ status: 'ok', service: options.name });
-        } catch (e) {
-          logger.error({ err: e }, 'health check failed');
-          res.status(503).json({ status: 'unavailable', service: options.name });
-        }
-      });
+      app.get('/ready', readiness.ready);
       options.routes?.(app);
       app.use(
         GRAPHQL_PATH,
@@ -163,8 +174,11 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
       );
     },
     async stop() {
+      // First: a load balancer stops sending new traffic while what is in flight finishes.
+      readiness.drain();
       await apollo.stop();
       await gate.close();
+      await readiness.close();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },
   };

@@ -1,6 +1,6 @@
 /**
  * The router on its own, in front of a subgraph that is not ours: it must serve any valid
- * Federation 2 supergraph, hot-reload it, report health, and serve Sandbox to browsers.
+ * Federation 2 supergraph, hot-reload it, report readiness, and serve Sandbox to browsers.
  */
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -78,11 +78,20 @@ describe('router with a foreign supergraph', () => {
     await subgraph.stop();
   });
 
-  it('answers /health with 503 until a supergraph is loaded, then 200', async () => {
-    expect((await fetch(`${base}/health`)).status).toBe(503);
+  it('is alive at once, and answers /ready with 503 until a supergraph is loaded, then 200 (docs/readiness.md)', async () => {
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const waiting = await fetch(`${base}/ready`);
+    expect(waiting.status).toBe(503);
+    expect(((await waiting.json()) as any).checks.supergraph).toMatchObject({ status: 'down', error: 'waiting for a supergraph' });
     writeFileSync(supergraphPath, composeSupergraph([{ name: 'products', url: subgraph.url, sdl: productsSdl(false) }]));
     await started;
-    expect((await fetch(`${base}/health`)).status).toBe(200);
+    // A probe's answer is reused for up to 500 ms (docs/readiness.md): the 503 above may still be served.
+    const ready = await waitFor(async () => {
+      const res = await fetch(`${base}/ready`);
+      return res.status === 200 ? res : null;
+    }, '/ready to answer 200');
+    // A subgraph not built with our kit has no /health: that it answers at all is enough.
+    expect(((await ready.json()) as any).checks.subgraphs.subgraphs.products).toMatchObject({ status: 'up', note: expect.stringContaining('404') });
   });
 
   it('serves a supergraph that is not ours, returning what the gateway returns', async () => {
@@ -105,7 +114,7 @@ describe('router with a foreign supergraph', () => {
     writeFileSync(supergraphPath, 'this is not a supergraph');
     await eventually(async () => expect(logLines.join('')).toContain('new supergraph refused'));
     expect((await graphql(`${base}/graphql`, '{ products { name } }')).data).toEqual({ products: [{ name: 'Table' }] });
-    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/ready`)).status).toBe(200);
   });
 
   it.each(['/', '/graphql'])('serves Apollo Sandbox to browsers at %s', async (path) => {

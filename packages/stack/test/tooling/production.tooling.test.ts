@@ -4,7 +4,7 @@
  * (TEST_DATABASE_URL, TEST_REDIS_URL; skipped without them): signing keys from
  * `npm run service-keys`, `npm run db:migrate`, `npm run db:seed`, `npm run build`, then each
  * subgraph and the router as its own process with `npm start -w <workspace>` (`node dist/index.js`,
- * no tsx), checked by /health and a sign-in through the router. The databases are throwaway ones,
+ * no tsx), checked by /ready (docs/readiness.md) and a sign-in through the router. The databases are throwaway ones,
  * the Redis keys carry a prefix of this run's own, and the ports are free ones rather than
  * 4000-4003, so the test can run beside `npm start`.
  */
@@ -48,10 +48,10 @@ function start(workspace: string, args: string[] = []): ChildProcess {
 async function healthy(name: string) {
   await waitFor(
     async () => {
-      const response = await fetch(`http://127.0.0.1:${ports[name]}/health`).catch(() => undefined);
+      const response = await fetch(`http://127.0.0.1:${ports[name]}/ready`).catch(() => undefined);
       return response?.ok;
     },
-    `${name} /health`,
+    `${name} /ready`,
     { timeoutMs: 120_000, intervalMs: 250 },
   );
 }

@@ -2,6 +2,7 @@ import { unauthenticated } from '@campus/kit/core';
 import type { Viewer } from '@campus/kit/identity';
 import { archiveCourse, createCourse, publishCourse, unpublishCourse, updateCourse } from '../authoring.ts';
 import { renewLoaders, type Context } from '../context.ts';
+import { replayDeadLetters } from '../dead-letters.ts';
 import { addLesson, deleteLesson, reorderLessons, updateLesson } from '../curriculum.ts';
 import { adminEnroll, enrollInFreeCourse } from '../enrollments.ts';
 import type { Course, Enrollment, Lesson } from '../generated/prisma/client.ts';
@@ -52,4 +53,5 @@ export const Mutation: MutationResolvers = {
     enrollment: fresh.enrollment(ctx, await completeLesson(ctx.domain, viewerOf(ctx), input)),
   }),
   adminEnroll: async (_p, { input }, ctx) => ({ enrollment: fresh.enrollment(ctx, await adminEnroll(ctx.domain, viewerOf(ctx), input)) }),
+  replayEventDeadLetters: async (_p, { input }, ctx) => ({ replayed: await replayDeadLetters(ctx.domain.bus, input) }),
 };

@@ -1,5 +1,6 @@
 import { badUserInput } from '@campus/kit/core';
 import { findCourses } from '../catalog.ts';
+import { listDeadLetters } from '../dead-letters.ts';
 import type { QueryResolvers } from '../generated/graphql.ts';
 
 export const Query: QueryResolvers = {
@@ -13,4 +14,5 @@ export const Query: QueryResolvers = {
     return id != null ? ctx.loaders.courseById.load(id) : ctx.loaders.courseBySlug.load(slug!);
   },
   lesson: (_parent, { id }, ctx) => ctx.loaders.lessonById.load(id),
+  eventDeadLetters: (_parent, args, ctx) => listDeadLetters(ctx.domain.bus, args),
 };

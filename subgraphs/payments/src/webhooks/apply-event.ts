@@ -3,8 +3,14 @@
  * processed. Deliveries are at least once and unordered (docs/payments.md), so every change is a
  * conditional update from the one state it may come from: a duplicate, or an event overtaken by a
  * later one (processing after succeeded, failed after succeeded), changes nothing.
+ *
+ * Reconciliation (src/reconciliation.ts) settles payments whose webhook never came through the
+ * same functions (`applyIntentSucceeded`, `applyIntentFailed`), so both paths do exactly the same.
+ * A success for a payment that had already FAILED means the customer was charged for nothing: it
+ * is recorded for an automatic refund (src/charged-after-failure.ts), never fulfilled.
  */
 import { EVENTS } from '@campus/kit/events';
+import { recordChargedAfterFailure, type ChargedAfterFailure } from '../charged-after-failure.ts';
 import { recordPaymentEvent } from '../outbox.ts';
 import type { Payment, Prisma } from '../generated/prisma/client.ts';
 import { canTransition, canTransitionRefund } from '../payment-state.ts';
@@ -18,7 +24,13 @@ export interface Applied {
   outbox: boolean;
   /** Why nothing changed, when nothing did; kept on the ProviderEvent row. */
   note?: string;
+  /** A success for a FAILED payment, recorded in this transaction: refund it after commit. */
+  chargedAfterFailure?: ChargedAfterFailure;
 }
+
+/** Whether the caller has anything to do after commit. */
+export const hasEffects = (a: Applied | null | undefined): a is Applied =>
+  Boolean(a && (a.changed.length > 0 || a.outbox || a.chargedAfterFailure));
 
 const nothing = (note: string): Applied => ({ changed: [], outbox: false, note });
 
@@ -28,17 +40,25 @@ export async function applyProviderEvent(tx: Prisma.TransactionClient, event: Pr
     case 'payment_intent.processing':
       return nothing('processing: the payment stays PENDING');
     case 'payment_intent.succeeded':
-      return paymentSucceeded(tx, event.data.object, at);
+      return applyIntentSucceeded(tx, event.data.object, at);
     case 'payment_intent.payment_failed':
-      return paymentFailed(tx, event.data.object, at);
+      return applyIntentFailed(tx, event.data.object, at);
     case 'refund.updated':
       return refundUpdated(tx, event.data.object, at);
   }
 }
 
-async function paymentSucceeded(tx: Prisma.TransactionClient, intent: PaymentIntentObject, paidAt: Date): Promise<Applied> {
+/** The provider charged the customer: PENDING -> SUCCEEDED with a receipt and PaymentSucceeded. */
+export async function applyIntentSucceeded(tx: Prisma.TransactionClient, intent: PaymentIntentObject, paidAt: Date): Promise<Applied> {
   const payment = await tx.payment.findUnique({ where: { id: intent.metadata.paymentId } });
   if (!payment) return nothing(`no payment ${intent.metadata.paymentId}`);
+  if (payment.status === 'FAILED') {
+    // Charged after we gave up on the payment (and released the purchase): the money goes back.
+    const recorded = await recordChargedAfterFailure(tx, payment, intent);
+    return recorded
+      ? { changed: [], outbox: false, note: 'payment is FAILED; charged after the failure, refund requested', chargedAfterFailure: recorded }
+      : nothing('payment is FAILED; its charge is already being refunded');
+  }
   if (!canTransition(payment.status, 'SUCCEEDED')) return nothing(`payment is ${payment.status}; not SUCCEEDED again`);
   if (intent.amount !== payment.amount || intent.currency.toUpperCase() !== payment.currency) {
     // Never fulfil a payment for another amount than the one we asked for.
@@ -62,7 +82,8 @@ async function paymentSucceeded(tx: Prisma.TransactionClient, intent: PaymentInt
   return { changed: [updated], outbox: true };
 }
 
-async function paymentFailed(tx: Prisma.TransactionClient, intent: PaymentIntentObject, failedAt: Date): Promise<Applied> {
+/** The provider will not charge: PENDING -> FAILED with its reason; the purchase is released. */
+export async function applyIntentFailed(tx: Prisma.TransactionClient, intent: PaymentIntentObject, failedAt: Date): Promise<Applied> {
   const payment = await tx.payment.findUnique({ where: { id: intent.metadata.paymentId } });
   if (!payment) return nothing(`no payment ${intent.metadata.paymentId}`);
   if (!canTransition(payment.status, 'FAILED')) return nothing(`payment is ${payment.status}; not FAILED`);

@@ -6,17 +6,17 @@
  * unprocessed and is retried on the next poll, also after a restart, by any instance.
  */
 import type { Logger } from '@campus/kit/core';
-import type { Payment, PrismaClient } from '../generated/prisma/client.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import { Prisma } from '../generated/prisma/client.ts';
-import { applyProviderEvent, type Applied } from './apply-event.ts';
+import { applyProviderEvent, hasEffects, type Applied } from './apply-event.ts';
 import { providerEvent, type ProviderEnvelope, type ProviderEvent } from './provider-event.ts';
 
 export interface InboxOptions {
   prisma: PrismaClient;
   logger: Logger;
   pollIntervalMs: number;
-  /** Called after a transaction that changed payments committed. */
-  onApplied: (changed: Payment[], outbox: boolean) => Promise<void>;
+  /** Called after a transaction that changed something committed (payments, the outbox, a refund to request). */
+  onApplied: (applied: Applied) => Promise<void>;
 }
 
 export interface Inbox {
@@ -69,7 +69,7 @@ export function webhookInbox(options: InboxOptions): Inbox {
       try {
         const applied = await processOne(id);
         done += 1;
-        if (applied?.changed.length || applied?.outbox) await options.onApplied(applied.changed, applied.outbox);
+        if (hasEffects(applied)) await options.onApplied(applied);
       } catch (err) {
         logger.error({ err, providerEventId: id }, 'processing a provider event failed; will retry');
         await prisma.providerEvent
