@@ -8,35 +8,16 @@
  * Needs TEST_DATABASE_URL (CI sets it): the outage is PostgreSQL refusing this database's
  * connections, and redis-server on the PATH.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { createLogger, REUSE_MS } from '@campus/kit/core';
 import { serviceIdentityEnv } from '@campus/stack/service-keys';
 import type { RunningService } from '@campus/kit/subgraph';
 import { SERVICE_DEFINITIONS } from '@campus/stack/services';
-import { createTestDatabases, freePort, waitFor, type TestDatabases } from '@campus/test-kit';
+import { createTestDatabases, startOwnRedis, waitFor, type OwnRedis, type TestDatabases } from '@campus/test-kit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const adminUrl = process.env.TEST_DATABASE_URL;
-
-/** A redis-server of this file's own, without persistence: stopping it is an outage of nothing shared. */
-async function startRedis(port: number): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
-  await waitFor(() => output.includes('Ready to accept connections') || (child.exitCode !== null && Promise.reject(new Error(output))), `redis-server on port ${port}`);
-  return {
-    async stop() {
-      if (child.exitCode !== null) return;
-      const ended = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await ended;
-    },
-  };
-}
 
 interface Probe {
   status: number;
@@ -49,8 +30,8 @@ const probe = async (url: string): Promise<Probe> => {
 };
 
 describe.skipIf(!adminUrl).each(SERVICE_DEFINITIONS.map((d) => [d.name, d] as const))('%s /ready through outages', (name, definition) => {
-  let redisPort: number;
-  let redis: { stop(): Promise<void> };
+  // A redis-server of this file's own: stopping it is an outage of nothing shared.
+  let redis: OwnRedis;
   let databases: TestDatabases;
   let databaseName: string;
   let service: RunningService;
@@ -63,13 +44,12 @@ describe.skipIf(!adminUrl).each(SERVICE_DEFINITIONS.map((d) => [d.name, d] as co
   };
 
   beforeAll(async () => {
-    redisPort = await freePort();
-    redis = await startRedis(redisPort);
+    redis = await startOwnRedis();
     databases = await createTestDatabases(adminUrl, [name], 'campus_test_readiness');
     const databaseUrl = databases.env[`${name.toUpperCase()}_DATABASE_URL`]!;
     databaseName = new URL(databaseUrl).pathname.slice(1);
     await admin.connect();
-    const env = { NODE_ENV: 'test', [`${name.toUpperCase()}_DATABASE_URL`]: databaseUrl, REDIS_URL: `redis://127.0.0.1:${redisPort}` };
+    const env = { NODE_ENV: 'test', [`${name.toUpperCase()}_DATABASE_URL`]: databaseUrl, REDIS_URL: redis.url };
     const logger = createLogger(name, process.env.TEST_LOG_LEVEL ?? 'silent');
     service = await definition.create(definition.loadConfig({ ...env, ...serviceIdentityEnv(env, undefined) }), {}, logger);
     await new Promise<void>((r) => service.server.httpServer.listen(0, '127.0.0.1', () => r()));
@@ -111,16 +91,16 @@ describe.skipIf(!adminUrl).each(SERVICE_DEFINITIONS.map((d) => [d.name, d] as co
   });
 
   it('answers 503 naming redis while its Redis is down, stays alive, and is ready again when it is back', async () => {
-    await redis.stop();
+    await redis.kill();
     const down = await waitFor(async () => {
       const p = await probe(`${base}/ready`);
       return p.status === 503 && p.body.checks.redis?.status === 'down' && p;
     }, 'a 503 naming redis');
     expect(down.body).toMatchObject({ status: 'unready', service: name, reason: 'down: redis', checks: { database: { status: 'up' } } });
-    expect(down.body.checks.redis!.error).toContain(`ECONNREFUSED 127.0.0.1:${redisPort}`);
+    expect(down.body.checks.redis!.error).toContain(`ECONNREFUSED 127.0.0.1:${redis.port}`);
     expect((await probe(`${base}/health`)).status).toBe(200);
 
-    redis = await startRedis(redisPort);
+    await redis.restart();
     await waitFor(async () => (await probe(`${base}/ready`)).status === 200, '/ready 200 once Redis is back', 20_000);
   });
 

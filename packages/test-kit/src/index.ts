@@ -9,3 +9,4 @@ export * from './signing.ts';
 export * from './tokens.ts';
 export * from './wait.ts';
 export * from './ws.ts';
+export * from './redis-server.ts';

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import type { ProcessName, ProcessStack } from '../../src/process-stack.ts';
-import type { OwnRedis } from './redis-server.ts';
+import type { OwnRedis } from '@campus/test-kit';
 
 export type FaultKind = 'redis-restarted-empty' | `${ProcessName}-killed` | 'postgres-connections-terminated';
 

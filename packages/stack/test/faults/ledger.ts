@@ -34,6 +34,8 @@ export interface Ledger {
   receipts: { paymentId: string }[];
   idempotency: { userId: string; key: string; paymentId: string }[];
   unpublishedOutbox: number;
+  /** Payment events published more than once because courses' answer was overdue (docs/delivery.md). */
+  republishedOutbox: number;
   enrollments: EnrollmentRow[];
   /** Every change of an enrollment to REVOKED: one per refund, never two. */
   revocations: { enrollmentId: string; paymentId: string | null }[];
@@ -64,8 +66,17 @@ export async function readLedger(paymentsUrl: string, coursesUrl: string, course
       );
       const receipts = await c.query(`SELECT "paymentId" FROM "Receipt" WHERE "courseId" = ANY($1::uuid[])`, [courseIds]);
       const idempotency = await c.query(`SELECT "userId", key, "paymentId" FROM "IdempotencyRecord" WHERE operation = 'checkout'`);
-      const outbox = await c.query(`SELECT count(*)::int AS n FROM "OutboxEvent" WHERE "publishedAt" IS NULL`);
-      return { payments: payments.rows, refunds: refunds.rows, receipts: receipts.rows, idempotency: idempotency.rows, unpublishedOutbox: outbox.rows[0].n as number };
+      const outbox = await c.query(
+        `SELECT count(*) FILTER (WHERE "publishedAt" IS NULL)::int AS n, count(*) FILTER (WHERE "publishCount" > 1)::int AS republished FROM "OutboxEvent"`,
+      );
+      return {
+        payments: payments.rows,
+        refunds: refunds.rows,
+        receipts: receipts.rows,
+        idempotency: idempotency.rows,
+        unpublishedOutbox: outbox.rows[0].n as number,
+        republishedOutbox: outbox.rows[0].republished as number,
+      };
     }),
     query(coursesUrl, async (c) => {
       const enrollments = await c.query(
@@ -196,6 +207,7 @@ export interface Figures {
   lost: number;
   doubled: { payments: number; enrollments: number; receipts: number; revocations: number; total: number };
   unpublishedOutbox: number;
+  republishedOutbox: number;
   convergedMsAfterLastFault: number | null;
   convergedMsAfterTraffic: number | null;
   convergeDeadlineMs: number;
@@ -267,6 +279,7 @@ export function figures(input: {
     lost: ledger.payments.filter((p) => p.status === 'SUCCEEDED' && !ledger.enrollments.some((e) => e.paymentId === p.id && e.status === 'ACTIVE')).length,
     doubled,
     unpublishedOutbox: ledger.unpublishedOutbox,
+    republishedOutbox: ledger.republishedOutbox,
     convergedMsAfterLastFault: input.convergedMsAfterLastFault,
     convergedMsAfterTraffic: input.convergedMsAfterTraffic,
     convergeDeadlineMs: input.convergeDeadlineMs,
@@ -296,6 +309,7 @@ export function formatFigures(f: Figures): string {
     `lost                  ${f.lost} (SUCCEEDED payments without an ACTIVE enrollment from them)`,
     `doubled               ${f.doubled.total} (payments ${f.doubled.payments}, enrollments ${f.doubled.enrollments}, receipts ${f.doubled.receipts}, revocations ${f.doubled.revocations})`,
     `unpublished outbox    ${f.unpublishedOutbox}`,
+    `healed by republish   ${f.republishedOutbox} payment events published again because courses' answer was overdue`,
     `time to converge      ${converged}`,
     `run                   ${f.runSeconds.toFixed(0)} s`,
   ].join('\n');

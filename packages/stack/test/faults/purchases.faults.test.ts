@@ -14,7 +14,7 @@ import { startProcessStack, type ProcessStack } from '../../src/process-stack.ts
 import { runScenario, type ScenarioResult } from './driver.ts';
 import { FAULT_SEQUENCE } from './faults.ts';
 import { figures, formatFigures, holds, readLedger, verdict, type Figures, type Ledger, type Verdict } from './ledger.ts';
-import { startOwnRedis, type OwnRedis } from './redis-server.ts';
+import { startOwnRedis, type OwnRedis } from '@campus/test-kit';
 
 const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

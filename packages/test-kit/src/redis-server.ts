@@ -1,26 +1,42 @@
 /**
- * A Redis server of the fault suite's own, on a free port. The machine's Redis is shared with every
- * other test run and must never be stopped or flushed; this one can be killed. It keeps nothing on
- * disk (`--save '' --appendonly no`), so a restart comes back empty, as a Redis without persistence
- * does after a crash: consumer groups, streams, counters and revocations are gone.
+ * A redis-server of a test's own, on a free port, for outage tests: the machine's Redis is shared
+ * with every other test run and must never be stopped or flushed; this one can be killed, frozen and
+ * restarted. It keeps nothing on disk (`--save '' --appendonly no`, in a directory of its own), so a
+ * restart comes back empty, as a Redis without persistence does after a crash: streams, consumer
+ * groups, counters and revocations are gone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@campus/test-kit';
+import { freePort } from './ports.ts';
 
 export interface OwnRedis {
   url: string;
   port: number;
   /** SIGKILL, and wait until the process is gone. */
   kill(): Promise<void>;
-  /** Starts again on the same port (empty) and waits until it answers PING. */
+  /** Starts again on the same port, empty, and waits until it answers PING. */
   restart(): Promise<void>;
+  /** SIGSTOP: connections stay open but nothing is answered, as with a Redis stuck or far away. */
+  freeze(): void;
+  /** SIGCONT after `freeze`. */
+  thaw(): void;
+  /** The server's pid while it runs. */
   pid(): number | undefined;
   /** Kills it (if running) and removes its working directory. Safe to call more than once. */
   stop(): Promise<void>;
+}
+
+/** Whether redis-server can be run here (outage tests skip themselves without it). */
+export function haveRedisServer(): boolean {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** One PING over a raw socket: true when the server answers PONG within `timeoutMs`. */
@@ -40,15 +56,13 @@ function ping(port: number, timeoutMs = 500): Promise<boolean> {
 
 export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
-  // Its own working directory, so even a Redis that ignored `--save ''` would not write into the repository.
-  const dir = mkdtempSync(join(tmpdir(), 'campus-faults-redis-'));
+  const dir = mkdtempSync(join(tmpdir(), 'campus-test-redis-'));
   let child: ChildProcess | undefined;
   let output = '';
-
   const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
 
   const start = async () => {
-    if (alive()) throw new Error('the fault suite’s Redis is already running');
+    if (alive()) throw new Error(`the test's redis-server on port ${port} is already running`);
     const spawned = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -57,7 +71,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     spawned.stderr!.on('data', (b: Buffer) => (output += b.toString()));
     const deadline = Date.now() + 10_000;
     while (!(await ping(port))) {
-      if (spawned.exitCode !== null || spawned.signalCode !== null) throw new Error(`redis-server exited on port ${port}:\n${output.slice(-2000)}`);
+      if (!alive()) throw new Error(`redis-server exited on port ${port}:\n${output.slice(-2000)}`);
       if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s:\n${output.slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -67,11 +81,12 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     const running = child;
     if (!running || !alive()) return;
     const ended = new Promise<void>((r) => running.once('exit', () => r()));
+    // A frozen server must wake to die.
+    running.kill('SIGCONT');
     running.kill('SIGKILL');
     await ended;
   };
-
-  // The suite's afterAll stops it; this covers a test process that ends without reaching afterAll.
+  // A test process that ends without reaching afterAll must not leave the server behind.
   const killNow = () => {
     if (alive()) child!.kill('SIGKILL');
   };
@@ -83,6 +98,8 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     port,
     kill,
     restart: start,
+    freeze: () => void child?.kill('SIGSTOP'),
+    thaw: () => void child?.kill('SIGCONT'),
     pid: () => (alive() ? child!.pid : undefined),
     async stop() {
       await kill();
