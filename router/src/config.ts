@@ -101,6 +101,12 @@ const schema = z.object({
   QUERY_PLAN_TIMEOUT_MS: positiveInt(2_000),
   /** Planner threads: each plans one new operation at a time (known operations are cached). */
   QUERY_PLANNER_THREADS: positiveInt(1),
+
+  // --- metrics (docs/observability.md) ---
+  /** Serve GET /metrics on this port instead of the router's own (then not on the public port); 0 = any free port. */
+  ROUTER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Distinct operation names the metrics label by; later names count as "other" (observability/metrics.ts). */
+  ROUTER_METRICS_OPERATION_NAMES: z.coerce.number().int().min(0).default(100),
 })
   // Generated keys differ per instance and restart: subgraphs would refuse the other instances.
   .refine((e) => !(e.NODE_ENV === 'production' && !e.ROUTER_SIGNING_KEYS), {
@@ -139,6 +145,8 @@ export interface RouterConfig {
   limits: OperationLimitsConfig & { maxResponseBytes: number };
   demandControl: { maxCost: number; defaultListSize: number };
   planner: { timeoutMs: number; workers: number };
+  /** Where /metrics is served (undefined: on the router's own port) and how many operation names it labels by. */
+  metrics: { port: number | undefined; maxOperationNames: number };
 }
 
 export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
@@ -193,5 +201,6 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
     },
     demandControl: { maxCost: e.DEMAND_CONTROL_MAX_COST, defaultListSize: e.DEMAND_CONTROL_DEFAULT_LIST_SIZE },
     planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS },
+    metrics: { port: e.ROUTER_METRICS_PORT, maxOperationNames: e.ROUTER_METRICS_OPERATION_NAMES },
   };
 }

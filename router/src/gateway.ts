@@ -5,7 +5,7 @@ import { createRequestSigner, type RequestSigner } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
 import type { RouterConfig } from './config.ts';
 import { SignedDataSource, signingFetcher } from './signed-data-source.ts';
-import { createSubgraphResilience } from './subgraph-resilience.ts';
+import { createSubgraphResilience, type SubgraphFetchObserver } from './subgraph-resilience.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
 
 /**
@@ -13,10 +13,15 @@ import { supergraphFromFile } from './supergraph-file.ts';
  * gateway and the subscription executor: it holds the subgraphs' circuit breakers, which must
  * see every fetch to a subgraph to know that it keeps failing.
  */
-export function dataSourceFactory(config: RouterConfig, logger: Logger, signer: RequestSigner = createRequestSigner(ROUTER_ISSUER, config.signingKeys)) {
-  const resilience = createSubgraphResilience(config.subgraphs, logger);
+export function dataSourceFactory(
+  config: RouterConfig,
+  logger: Logger,
+  signer: RequestSigner = createRequestSigner(ROUTER_ISSUER, config.signingKeys),
+  observer?: SubgraphFetchObserver,
+) {
+  const resilience = createSubgraphResilience(config.subgraphs, logger, observer);
   return ({ name, url }: ServiceEndpointDefinition) =>
-    new SignedDataSource({ url, fetcher: signingFetcher(signer, name), guard: resilience.forSubgraph(name, url) });
+    new SignedDataSource({ name, url, fetcher: signingFetcher(signer, name), guard: resilience.forSubgraph(name, url) });
 }
 
 export function createGateway(config: RouterConfig, logger: Logger, buildService = dataSourceFactory(config, logger)): ApolloGateway {

@@ -4,6 +4,7 @@
  *
  *   GET  /health            liveness: 200 while the process answers (docs/readiness.md)
  *   GET  /ready             readiness: supergraph, planner, subgraphs, Redis; 503 naming what is down
+ *   GET  /metrics           Prometheus text (observability/metrics.ts); on ROUTER_METRICS_PORT instead when set
  *   GET  /.well-known/service-jwks.json   the public keys subgraphs verify the router's signatures with
  *   GET  / and /graphql     Apollo Sandbox for browsers
  *   POST /graphql (and /)   GraphQL over HTTP
@@ -19,6 +20,7 @@ import {
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, requestInfo, type Logger } from '@campus/kit/core';
+import { graphqlServerSpan, graphqlSpanPlugin, requestIdScope } from '@campus/kit/core';
 import { createRequestSigner, createSessionRevocations, createSessionWatch, JWKS_CACHE_MAX_AGE_MS, SERVICE_JWKS_PATH, remoteTokenVerifier, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
 import cors from 'cors';
@@ -40,6 +42,10 @@ import { createGateway, dataSourceFactory } from './gateway.ts';
 import { planningGateway } from './planning/executor.ts';
 import { trackSupergraph } from './planning/supergraph-state.ts';
 import { routerReadiness } from './readiness.ts';
+import { observeHttpRequests } from './observability/http-requests.ts';
+import { metricsEndpoint } from './observability/metrics-endpoint.ts';
+import { createRouterMetrics } from './observability/metrics.ts';
+import type { MetricsRegistry } from '@campus/kit/core';
 import { createSubscriptionServer, type SubscriptionStats } from './subscriptions/ws-server.ts';
 
 export interface Router {
@@ -47,6 +53,10 @@ export interface Router {
   gateway: ApolloGateway;
   /** What the WebSocket side holds open (clients, subscriptions, upstream sockets). */
   subscriptionStats(): SubscriptionStats;
+  /** The router's Prometheus registry (observability/metrics.ts), served at GET /metrics. */
+  metrics: MetricsRegistry;
+  /** The port of /metrics once started, when ROUTER_METRICS_PORT gives it one; undefined when it is on the router's own. */
+  metricsPort(): number | undefined;
   /** Resolves once the first supergraph is loaded and GraphQL is served. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -80,7 +90,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   // One factory for HTTP and WebSocket: it holds the subgraphs' circuit breakers (subgraph-resilience.ts).
   // The router's own identity: one signer for HTTP fetches and WebSocket upgrades to subgraphs.
   const signer = createRequestSigner(ROUTER_ISSUER, config.signingKeys);
-  const buildService = dataSourceFactory(config, logger, signer);
+  // Prometheus series and the access log (observability/): subgraph fetches are counted by the factory's guards.
+  const metrics = createRouterMetrics(config.metrics);
+  const buildService = dataSourceFactory(config, logger, signer, metrics.subgraphFetches);
   const gateway = createGateway(config, logger, buildService);
   let ready = false;
   gateway.onSchemaLoadOrUpdate(() => {
@@ -115,6 +127,8 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   });
   app.get('/health', readiness.health);
   app.get('/ready', readiness.ready);
+  // GET /metrics here, or on ROUTER_METRICS_PORT only (observability/metrics-endpoint.ts).
+  const metricsServer = metricsEndpoint(app, metrics.registry, config.metrics.port);
   // Listening starts before start() finishes (so /health answers during a long start): until then
   // GraphQL answers 503 with a GraphQL error a client retries on, not express's 404 page.
   let serving = false;
@@ -133,7 +147,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   // Trusted documents (edge/trusted-documents.ts): once the request is counted, before any lexing.
   const trusted = loadTrustedDocuments(config.trustedDocuments, logger);
   // Codes restored, suggestions hidden in production, client errors logged at info (edge/error-codes.ts).
-  const formatError = routerFormatError(config.production, logger);
+  // Every error sent also notes its code for the request's metrics and access log (observability/http-requests.ts).
+  const requests = observeHttpRequests(metrics, logger);
+  const formatError = requests.formatError(routerFormatError(config.production, logger));
   const admission: AdmissionChecks = {
     source: [rateLimits.checkRequest, trusted.check, (source) => limits.checkSource(source)],
     operation: [
@@ -156,11 +172,14 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     // Listed operations answer their ids, beside ordinary APQ; Apollo Server's default when off.
     persistedQueries: trusted.persistedQueries((): ApolloServer['cache'] => apollo.cache),
     plugins: [
+      requests.plugin,
       admissionPlugin(admission),
       costReportPlugin(() => tracker.current()?.cost),
       // A subgraph's RATE_LIMITED (login throttling) gets Retry-After like the router's own (edge/retry-after.ts).
       retryAfterPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // The operation, its error codes and outcome on the request's span (docs/observability.md).
+      graphqlSpanPlugin(),
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
@@ -183,8 +202,10 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     resolveQuery: trusted.resolveQuery,
     limits,
     admissionChecks: admission,
-    rateLimits: createWsRateLimits(rateLimits, app.get('trust proxy fn')),
+    rateLimits: createWsRateLimits(rateLimits, app.get('trust proxy fn'), metrics.upgradeRefused),
+    onEventDelivered: metrics.eventDelivered,
   });
+  metrics.watch({ tracker, subscriptionStats: () => subscriptions.stats() });
   httpServer.on('upgrade', (req, socket, head) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!GRAPHQL_PATHS.includes(path)) {
@@ -225,7 +246,10 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     httpServer,
     gateway,
     subscriptionStats: () => subscriptions.stats(),
+    metrics: metrics.registry,
+    metricsPort: () => metricsServer.port(),
     async start() {
+      await metricsServer.start();
       await rateLimits.ready();
       // Revocation notices are heard before the first WebSocket opens. Without them (Redis down),
       // the router still serves: open WebSockets learn of ended sessions from the periodic re-check,
@@ -239,9 +263,14 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
       app.all(
         GRAPHQL_PATHS,
+        requests.begin,
         corsMiddleware,
         requireJsonBody,
         express.json({ limit: MAX_BODY_BYTES }),
+        requests.scope(contextOf),
+        // The request id in every log line of the request, and its span (continuing a traceparent).
+        requestIdScope,
+        graphqlServerSpan('router'),
         sourceAdmission(admission, contextOf, formatError),
         expressMiddleware(apollo, { context: ({ req }) => contextOf(req) }),
       );
@@ -260,6 +289,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       sessionWatch.close();
       await ownRevocations?.close();
       await readiness.close();
+      await metricsServer.close();
       if (httpServer.listening) await new Promise<void>((r) => httpServer.close(() => r()));
     },
   };

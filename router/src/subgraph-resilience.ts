@@ -101,6 +101,23 @@ export interface SubgraphGuard {
   run<T>(call: SubgraphCall, send: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * How one subgraph fetch ended, for the router's metrics (observability/metrics.ts): `ok` is an
+ * HTTP exchange that completed (GraphQL errors in its body included: those are answers); the
+ * others are the failures this file turns into SUBGRAPH_UNAVAILABLE or GATEWAY_TIMEOUT, and
+ * `error` is anything else thrown (a 4xx or 500 answer).
+ */
+export type SubgraphFetchOutcome = 'ok' | 'error' | 'timeout' | 'breaker_open' | 'connection_failed' | 'upstream_unavailable' | 'deadline';
+
+/** Told about every fetch and breaker change; the router's metrics implement it. */
+export interface SubgraphFetchObserver {
+  /** One fetch as the caller saw it (its retry included), and how long it took. */
+  fetched(subgraph: string, outcome: SubgraphFetchOutcome, seconds: number): void;
+  retried(subgraph: string): void;
+  /** The breaker opened (true) or closed again (false); half-open counts as still open. */
+  breakerChanged(subgraph: string, open: boolean): void;
+}
+
 export interface SubgraphResilience {
   /** One guard per subgraph name and URL: a supergraph reload that keeps the URL keeps the breaker's state. */
   forSubgraph(name: string, url: string | undefined): SubgraphGuard;
@@ -112,7 +129,7 @@ class DeadlineExceeded extends Error {}
  * One instance per router: the HTTP gateway and the subscription executor share it, so a subgraph
  * found dead by one fails fast for the other too.
  */
-export function createSubgraphResilience(config: SubgraphFetchConfig, logger: Logger): SubgraphResilience {
+export function createSubgraphResilience(config: SubgraphFetchConfig, logger: Logger, observer?: SubgraphFetchObserver): SubgraphResilience {
   const guards = new Map<string, SubgraphGuard>();
   const deadlines = new WeakMap<object, AbortSignal>();
   const deadlineOf = (execution: object) => {
@@ -132,7 +149,7 @@ export function createSubgraphResilience(config: SubgraphFetchConfig, logger: Lo
       const key = `${name} ${url ?? ''}`;
       let guard = guards.get(key);
       if (!guard) {
-        guard = createGuard(name, config, logger, deadlineOf);
+        guard = createGuard(name, config, logger, deadlineOf, observer);
         guards.set(key, guard);
       }
       return guard;
@@ -140,7 +157,13 @@ export function createSubgraphResilience(config: SubgraphFetchConfig, logger: Lo
   };
 }
 
-function createGuard(serviceName: string, config: SubgraphFetchConfig, logger: Logger, deadlineOf: (execution: object) => AbortSignal): SubgraphGuard {
+function createGuard(
+  serviceName: string,
+  config: SubgraphFetchConfig,
+  logger: Logger,
+  deadlineOf: (execution: object) => AbortSignal,
+  observer: SubgraphFetchObserver | undefined,
+): SubgraphGuard {
   const timeoutMs = config.timeoutsByName[serviceName] ?? config.timeoutMs;
   const log = logger.child({ serviceName });
 
@@ -154,17 +177,26 @@ function createGuard(serviceName: string, config: SubgraphFetchConfig, logger: L
     handleWhen((e) => isTimeout(e) || connectionErrorCode(e) !== undefined || upstreamStatus(e) !== undefined),
     { halfOpenAfter: config.breakerHalfOpenMs, breaker: new ConsecutiveBreaker(config.breakerFailures) },
   );
-  breaker.onBreak(() =>
-    log.warn({ threshold: config.breakerFailures, halfOpenAfterMs: config.breakerHalfOpenMs }, 'subgraph circuit breaker opened: failing its fetches fast'),
-  );
+  breaker.onBreak(() => {
+    log.warn({ threshold: config.breakerFailures, halfOpenAfterMs: config.breakerHalfOpenMs }, 'subgraph circuit breaker opened: failing its fetches fast');
+    observer?.breakerChanged(serviceName, true);
+  });
   breaker.onHalfOpen(() => log.info('subgraph circuit breaker half-open: trying one fetch'));
-  breaker.onReset(() => log.info('subgraph circuit breaker closed: the subgraph answers again'));
+  breaker.onReset(() => {
+    log.info('subgraph circuit breaker closed: the subgraph answers again');
+    observer?.breakerChanged(serviceName, false);
+  });
+  // A closed breaker from the start, so the series exists before anything fails (alerts on absent series misfire).
+  observer?.breakerChanged(serviceName, false);
 
   const retryOnce = retry(
     handleWhen((e) => RETRYABLE_CODES.has(connectionErrorCode(e) ?? '')),
     { maxAttempts: 1, backoff: new ExponentialBackoff({ initialDelay: RETRY_INITIAL_DELAY_MS, maxDelay: RETRY_MAX_DELAY_MS }) },
   );
-  retryOnce.onRetry(({ delay }) => log.debug({ delayMs: Math.round(delay) }, 'retrying a query fetch after a connection error'));
+  retryOnce.onRetry(({ delay }) => {
+    log.debug({ delayMs: Math.round(delay) }, 'retrying a query fetch after a connection error');
+    observer?.retried(serviceName);
+  });
 
   const queries: IPolicy = wrap(retryOnce, breaker, perAttempt);
   const mutations: IPolicy = wrap(breaker, perAttempt);
@@ -172,14 +204,19 @@ function createGuard(serviceName: string, config: SubgraphFetchConfig, logger: L
   return {
     async run(call, send) {
       const deadline = call.execution ? deadlineOf(call.execution) : undefined;
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       try {
         if (deadline?.aborted) throw new DeadlineExceeded();
         // A never-aborted signal of this call's own as the parent: without one cockatiel hangs every
         // call's abort listener on one shared signal, which Node reports as a listener leak. (Not
         // the deadline: its abort is raced in attempt() and must not count as the subgraph's failure.)
         const parent = new AbortController().signal;
-        return await (call.retryable ? queries : mutations).execute(({ signal }) => attempt(send, signal, deadline), parent);
+        const result = await (call.retryable ? queries : mutations).execute(({ signal }) => attempt(send, signal, deadline), parent);
+        observer?.fetched(serviceName, 'ok', seconds());
+        return result;
       } catch (error) {
+        observer?.fetched(serviceName, fetchOutcome(error), seconds());
         throw toClientError(error, serviceName, { timeoutMs, config });
       }
     },
@@ -234,6 +271,15 @@ function toClientError(error: unknown, serviceName: string, { timeoutMs, config 
   const status = upstreamStatus(error);
   if (status) return unavailable('UPSTREAM_STATUS', `answered HTTP ${status} (not serving)`, 'Try again later.');
   return error;
+}
+
+function fetchOutcome(error: unknown): SubgraphFetchOutcome {
+  if (error instanceof DeadlineExceeded) return 'deadline';
+  if (isCircuitOpen(error)) return 'breaker_open';
+  if (isTimeout(error)) return 'timeout';
+  if (connectionErrorCode(error)) return 'connection_failed';
+  if (upstreamStatus(error)) return 'upstream_unavailable';
+  return 'error';
 }
 
 /** The socket error code under fetch's `TypeError: fetch failed` (undici puts it in `cause`). */

@@ -23,7 +23,8 @@ const SCHEMA = `
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "publishedAt" TIMESTAMPTZ(3),
     "acknowledgedAt" TIMESTAMPTZ(3),
-    "publishCount" INTEGER NOT NULL DEFAULT 0
+    "publishCount" INTEGER NOT NULL DEFAULT 0,
+    "traceContext" JSONB
   );
   CREATE TABLE "ProcessedEvent" (
     "consumer" TEXT NOT NULL,

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { createLogger, type Env, type Logger } from '@campus/kit/core';
+import { createLogger, setupTracing, type Env, type Logger } from '@campus/kit/core';
 import { createSessionRevocations, sessionStoreConfigFromEnv } from '@campus/kit/identity';
 import { createEventBus, createPubSub, eventDeliveryConfigFromEnv } from '@campus/kit/events';
 import { createRouter, type Router } from '@campus/router';
@@ -71,6 +71,8 @@ async function runDefinition(def: ServiceDefinition, env: Env, logger: Logger, s
 
 export async function startStack(options: StackOptions): Promise<Stack> {
   const logLevel = options.logLevel ?? options.env.LOG_LEVEL ?? 'info';
+  // One process, one tracer provider: `campus`, each span naming its service (campus.service).
+  await setupTracing('campus', options.env);
   const logger = createLogger('stack', logLevel);
   const { dataDir } = options;
   if (dataDir) mkdirSync(dataDir, { recursive: true });

@@ -44,7 +44,11 @@ export interface WsRateLimits {
   openConnections(): number;
 }
 
-export function createWsRateLimits(rateLimits: RateLimits, trustProxy: TrustProxy): WsRateLimits {
+/**
+ * `onRefusedUpgrade` hears of upgrades refused here: they are answered on the raw socket, never as a
+ * GraphQL error the router's formatError sees, so the metrics count them through it.
+ */
+export function createWsRateLimits(rateLimits: RateLimits, trustProxy: TrustProxy, onRefusedUpgrade?: (refusal: RateLimitRefusal) => void): WsRateLimits {
   const { enabled, websocket: limits } = rateLimits.config;
   const open = new Map<string, number>();
   const perSecond = new RateLimiterMemory({ points: limits.operationsPerSecondPerConnection, duration: 1, keyPrefix: 'ws-ops' });
@@ -57,6 +61,11 @@ export function createWsRateLimits(rateLimits: RateLimits, trustProxy: TrustProx
     else open.delete(key);
   };
 
+  const refuse = (socket: Duplex, refusal: RateLimitRefusal) => {
+    onRefusedUpgrade?.(refusal);
+    refuseUpgrade(socket, refusal);
+  };
+
   return {
     admitUpgrade(req, socket, accept) {
       if (!enabled) return accept();
@@ -64,7 +73,7 @@ export function createWsRateLimits(rateLimits: RateLimits, trustProxy: TrustProx
       const key = addressKey(address);
       const count = open.get(key) ?? 0;
       if (count >= limits.connectionsPerAddress) {
-        refuseUpgrade(socket, {
+        refuse(socket, {
           rateLimit: 'wsConnectionsPerAddress',
           limit: limits.connectionsPerAddress,
           retryAfterSeconds: CONNECTIONS_RETRY_AFTER_SECONDS,
@@ -84,7 +93,7 @@ export function createWsRateLimits(rateLimits: RateLimits, trustProxy: TrustProx
       void rateLimits.takeConnectionAttempt(address).then((refusal) => {
         socket.off('error', onError);
         if (socket.destroyed) return;
-        if (refusal) refuseUpgrade(socket, refusal);
+        if (refusal) refuse(socket, refusal);
         else accept();
       });
     },

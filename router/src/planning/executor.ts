@@ -24,6 +24,24 @@ export function planningGateway(gateway: ApolloGateway, tracker: SupergraphTrack
       return { errors: [new GraphQLError('The router has not loaded a supergraph yet; retry shortly.', { extensions: { code: 'SERVICE_UNAVAILABLE' } })] };
     }
     const { request, document, operation } = requestContext;
+    // Apollo Server hands over a document whose operation it could not pick (several and no
+    // operationName, or a name the document lacks) with `operation` undefined. The client's
+    // mistake: answered as graphql-js's execute() answers it, which Apollo Server turns into
+    // OPERATION_RESOLUTION_FAILURE (HTTP 400), not a crash logged as a fault.
+    if (!operation) {
+      const name = request.operationName;
+      return { errors: [new GraphQLError(name ? `Unknown operation named "${name}".` : 'Must provide operation name if query contains multiple operations.')] };
+    }
+    // Subscriptions are served over graphql-ws (subscriptions/); executeQueryPlan would throw on one.
+    if (operation.operation === 'subscription') {
+      return {
+        errors: [
+          new GraphQLError('Subscriptions are served over WebSocket (graphql-ws) at this URL, not over HTTP.', {
+            extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+          }),
+        ],
+      };
+    }
     // As the gateway does: variables are coerced here only to report bad ones; subgraphs get them raw.
     const coerced = getVariableValues(state.apiSchema, operation.variableDefinitions ?? [], request.variables ?? {});
     if (coerced.errors) return { errors: coerced.errors };

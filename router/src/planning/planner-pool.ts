@@ -63,6 +63,8 @@ export class PlannerPool {
   private supergraph: { version: number; sdl: string } | undefined;
   private nextId = 1;
   private closed = false;
+  /** Plan cache lookups since start, read by the router's metrics (observability/metrics.ts). */
+  private readonly lookups = { hits: 0, misses: 0 };
   /** Threads that failed in a row before building a planner: a crash loop, backed off and reported. */
   private failedStarts = 0;
   /** Resolves when a thread first has a planner for the current supergraph. */
@@ -86,11 +88,13 @@ export class PlannerPool {
     const key = `${version}\u0000${operationName ?? ''}\u0000${cacheKey}`;
     const cached = this.cache.get(key);
     if (cached) {
+      this.lookups.hits++;
       // Least recently used goes first: re-inserting moves a hit to the end.
       this.cache.delete(key);
       this.cache.set(key, cached);
       return cached;
     }
+    this.lookups.misses++;
     const plan = await new Promise<QueryPlan>((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,
@@ -107,6 +111,11 @@ export class PlannerPool {
     if (this.cache.size >= this.options.cacheSize) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(key, plan);
     return plan;
+  }
+
+  /** Cache lookups since start (a miss is planned on a thread, or fails) and plans cached now. */
+  cacheStats(): { hits: number; misses: number; entries: number } {
+    return { ...this.lookups, entries: this.cache.size };
   }
 
   /**

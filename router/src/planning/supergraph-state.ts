@@ -59,6 +59,8 @@ export interface SupergraphTracker {
   plannerReady(): Promise<void>;
   /** False while the planner threads cannot start (planner-pool.ts). */
   plannerHealthy(): boolean;
+  /** Plan cache hits and misses since start, and plans cached now (planner-pool.ts). */
+  planCacheStats(): { hits: number; misses: number; entries: number };
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions)
     current: () => state,
     plannerReady: () => planner.ready,
     plannerHealthy: () => planner.healthy(),
+    planCacheStats: () => planner.cacheStats(),
     stop: async () => {
       unsubscribe();
       await planner.close();

@@ -71,6 +71,8 @@ export interface SubscriptionServerOptions {
   admissionChecks: AdmissionChecks;
   /** Connections per address, operations in flight and per second per connection (edge/ws-rate-limits.ts). */
   rateLimits: WsRateLimits;
+  /** Called for each subscription result sent to a client (the router's metrics count them). */
+  onEventDelivered?: () => void;
 }
 
 export interface SubscriptionStats {
@@ -281,8 +283,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         if (response.body.kind === 'single') return response.body.singleResult as ExecutionResult;
         return { errors: [new GraphQLError('Incremental delivery (@defer) is not served over WebSocket; use HTTP.', { extensions: { code: 'BAD_REQUEST' } })] };
       },
-      onNext: (ctx, id, _payload, _args, result): FormattedExecutionResult => {
+      onNext: (ctx, id, _payload, args, result): FormattedExecutionResult => {
         ctx.extra.session?.delivered(id);
+        // onNext also carries the single result of a query or mutation sent over the socket; only subscription events count.
+        if (options.onEventDelivered && getOperationAST(args.document, args.operationName)?.operation === 'subscription') options.onEventDelivered();
         const { errors, ...rest } = result;
         return errors ? { ...rest, errors: format(errors) } : rest;
       },

@@ -12,7 +12,7 @@
  * publishes the payment event again until it hears the answer, so a redelivered event (a
  * duplicate here) is answered again: the first answer may be what got lost.
  */
-import { notFound } from '@campus/kit/core';
+import { currentTraceContext, notFound } from '@campus/kit/core';
 import { EVENTS, handleOnce, type EventPayloadInput } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
 import { retryOnUniqueViolation } from './domain.ts';
@@ -61,7 +61,8 @@ export async function recordAnswer(tx: Tx, answer: Answer, fact: PaymentFact): P
     enrollmentId: enrollment?.id ?? null,
     enrollmentStatus: enrollment?.status ?? null,
   };
-  await tx.outboxEvent.create({ data: { type: answer, payload } });
+  // Written while the payment event is handled: payments' handling of the answer links to that span.
+  await tx.outboxEvent.create({ data: { type: answer, payload, traceContext: currentTraceContext() } });
 }
 
 async function once(

@@ -8,7 +8,7 @@
  * change is committed and a client that missed an event re-queries on reconnect.
  */
 import type { Logger } from '@campus/kit/core';
-import { bestEffortPublisher, type PubSub } from '@campus/kit/events';
+import { bestEffortPublisher, type LiveUpdateCounts, type PubSub } from '@campus/kit/events';
 import type { Course, Enrollment } from './generated/prisma/client.ts';
 import type { LessonModel } from './models.ts';
 
@@ -46,8 +46,9 @@ export interface LiveUpdates {
   progressChanged(enrollment: Enrollment): Promise<void>;
 }
 
-export function liveUpdates(pubsub: PubSub, logger: Logger): LiveUpdates {
-  const publish = bestEffortPublisher(pubsub, logger);
+/** `counts`: where the service counts how its publishes ended (campus_live_updates_published_total). */
+export function liveUpdates(pubsub: PubSub, logger: Logger, counts?: LiveUpdateCounts): LiveUpdates {
+  const publish = bestEffortPublisher(pubsub, logger, { counts });
   return {
     courseChanged: (course) => publish(topics.courseUpdated(course.id), toWire(course)),
     lessonPublished: (lesson) => {

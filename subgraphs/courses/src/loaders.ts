@@ -5,7 +5,7 @@
  */
 import { notFound } from '@campus/kit/core';
 import type { Viewer } from '@campus/kit/identity';
-import { groupByKeys, orderByKeys, uuidKeys } from '@campus/kit/subgraph';
+import { groupByKeys, loaderBatches, orderByKeys, uuidKeys } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
 import { Prisma, type Course, type Enrollment, type EnrollmentStatus, type PrismaClient } from './generated/prisma/client.ts';
 import { enumArray } from './catalog.ts';
@@ -50,34 +50,37 @@ async function batchByVariant<K, R>(
 }
 
 export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
-  const courseById = new DataLoader<string, Course | null>(async (ids) => {
+  // Each batch counted under its key in the object returned below (campus_dataloader_*,
+  // packages/kit/src/subgraph/loaders.ts).
+  const counted = loaderBatches(prisma);
+  const courseById = new DataLoader<string, Course | null>(counted('courseById', async (ids) => {
     const valid = uuidKeys(ids);
     const rows = valid.length ? await prisma.course.findMany({ where: { id: { in: valid } } }) : [];
     return orderByKeys(ids, rows, (c) => c.id);
-  });
+  }));
 
-  const courseBySlug = new DataLoader<string, Course | null>(async (slugs) => {
+  const courseBySlug = new DataLoader<string, Course | null>(counted('courseBySlug', async (slugs) => {
     const rows = await prisma.course.findMany({ where: { slug: { in: [...slugs] } } });
     for (const row of rows) courseById.prime(row.id, row);
     return orderByKeys(slugs, rows, (c) => c.slug);
-  });
+  }));
 
   /** Lessons without their content: lists and outlines never need it (see lessonContentById). */
-  const lessonById = new DataLoader<string, LessonModel | null>(async (ids) => {
+  const lessonById = new DataLoader<string, LessonModel | null>(counted('lessonById', async (ids) => {
     const valid = uuidKeys(ids);
     const rows = valid.length ? await prisma.lesson.findMany({ where: { id: { in: valid } }, omit: { content: true } }) : [];
     return orderByKeys(ids, rows, (l) => l.id);
-  });
+  }));
 
-  const lessonContentById = new DataLoader<string, string | null>(async (ids) => {
+  const lessonContentById = new DataLoader<string, string | null>(counted('lessonContentById', async (ids) => {
     const valid = uuidKeys(ids);
     const rows = valid.length
       ? await prisma.lesson.findMany({ where: { id: { in: valid } }, select: { id: true, content: true } })
       : [];
     return orderByKeys(ids, rows, (l) => l.id).map((row) => row?.content ?? null);
-  });
+  }));
 
-  const lessonsByCourseId = new DataLoader<string, LessonModel[]>(async (courseIds) => {
+  const lessonsByCourseId = new DataLoader<string, LessonModel[]>(counted('lessonsByCourseId', async (courseIds) => {
     const valid = uuidKeys(courseIds);
     const rows = valid.length
       ? await prisma.lesson.findMany({
@@ -88,9 +91,9 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
       : [];
     for (const row of rows) lessonById.prime(row.id, row);
     return groupByKeys(courseIds, rows, (l) => l.courseId);
-  });
+  }));
 
-  const lessonStatsByCourseId = new DataLoader<string, LessonStats>(async (courseIds) => {
+  const lessonStatsByCourseId = new DataLoader<string, LessonStats>(counted('lessonStatsByCourseId', async (courseIds) => {
     const valid = uuidKeys(courseIds);
     const rows = valid.length
       ? await prisma.lesson.groupBy({
@@ -104,23 +107,23 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
       count: r?._count._all ?? 0,
       durationSeconds: r?._sum.durationSeconds ?? 0,
     }));
-  });
+  }));
 
-  const enrollmentById = new DataLoader<string, Enrollment | null>(async (ids) => {
+  const enrollmentById = new DataLoader<string, Enrollment | null>(counted('enrollmentById', async (ids) => {
     const valid = uuidKeys(ids);
     const rows = valid.length ? await prisma.enrollment.findMany({ where: { id: { in: valid } } }) : [];
     return orderByKeys(ids, rows, (e) => e.id);
-  });
+  }));
 
   /** The viewer's own enrollment in each course: what lesson-content and visibility checks ask. */
-  const viewerEnrollmentByCourseId = new DataLoader<string, Enrollment | null>(async (courseIds) => {
+  const viewerEnrollmentByCourseId = new DataLoader<string, Enrollment | null>(counted('viewerEnrollmentByCourseId', async (courseIds) => {
     const valid = uuidKeys(courseIds);
     if (!viewer || valid.length === 0) return courseIds.map(() => null);
     const rows = await prisma.enrollment.findMany({ where: { userId: viewer.id, courseId: { in: valid } } });
     return orderByKeys(courseIds, rows, (e) => e.courseId);
-  });
+  }));
 
-  const completedLessonIdsByEnrollmentId = new DataLoader<string, Set<string>>(async (enrollmentIds) => {
+  const completedLessonIdsByEnrollmentId = new DataLoader<string, Set<string>>(counted('completedLessonIdsByEnrollmentId', async (enrollmentIds) => {
     const valid = uuidKeys(enrollmentIds);
     const rows = valid.length
       ? await prisma.lessonProgress.findMany({
@@ -129,7 +132,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
         })
       : [];
     return groupByKeys(enrollmentIds, rows, (r) => r.enrollmentId).map((group) => new Set(group.map((r) => r.lessonId)));
-  });
+  }));
 
   /** Remembers rows a page brought, so their fields and rules do not query them again. */
   const primeEnrollments = (rows: Enrollment[]) => {
@@ -147,7 +150,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
 
   /** A page (plus one row) of each user's enrollments, most recent first. */
   const enrollmentsOfUser = new DataLoader<EnrollmentsOfUserKey, Enrollment[], string>(
-    (keys) =>
+    counted('enrollmentsOfUser', (keys) =>
       batchByVariant(keys, (k) => jsonKey([k.statuses, k.skip, k.take]), async (group) => {
         const { statuses, skip, take } = group[0]!;
         const userIds = uuidKeys(group.map((k) => k.userId));
@@ -167,12 +170,12 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
         primeEnrollments(rows);
         const byUser = groupByKeys(group.map((k) => k.userId), rows, (r) => r.userId);
         return new Map(group.map((k, i) => [k, byUser[i]!]));
-      }),
+      })),
     { cacheKeyFn: jsonKey },
   );
 
   const enrollmentCountOfUser = new DataLoader<Omit<EnrollmentsOfUserKey, keyof ParentPage>, number, string>(
-    (keys) =>
+    counted('enrollmentCountOfUser', (keys) =>
       batchByVariant(keys, (k) => jsonKey(k.statuses), async (group) => {
         const { statuses } = group[0]!;
         const userIds = uuidKeys(group.map((k) => k.userId));
@@ -185,7 +188,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
           : [];
         const counts = orderByKeys(group.map((k) => k.userId), rows, (r) => r.userId);
         return new Map(group.map((k, i) => [k, counts[i]?._count._all ?? 0]));
-      }),
+      })),
     { cacheKeyFn: jsonKey },
   );
 
@@ -193,7 +196,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
 
   /** A page (plus one row) of each instructor's courses, newest first. */
   const coursesTaughtBy = new DataLoader<CoursesTaughtKey, Course[], string>(
-    (keys) =>
+    counted('coursesTaughtBy', (keys) =>
       batchByVariant(keys, (k) => jsonKey([k.all, k.skip, k.take]), async (group) => {
         const { all, skip, take } = group[0]!;
         const instructorIds = uuidKeys(group.map((k) => k.instructorId));
@@ -213,12 +216,12 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
         primeCourses(rows);
         const byInstructor = groupByKeys(group.map((k) => k.instructorId), rows, (r) => r.instructorId);
         return new Map(group.map((k, i) => [k, byInstructor[i]!]));
-      }),
+      })),
     { cacheKeyFn: jsonKey },
   );
 
   const coursesTaughtCount = new DataLoader<Omit<CoursesTaughtKey, keyof ParentPage>, number, string>(
-    (keys) =>
+    counted('coursesTaughtCount', (keys) =>
       batchByVariant(keys, (k) => jsonKey(k.all), async (group) => {
         const instructorIds = uuidKeys(group.map((k) => k.instructorId));
         const rows = instructorIds.length
@@ -230,7 +233,7 @@ export function createLoaders(prisma: PrismaClient, viewer: Viewer | null) {
           : [];
         const counts = orderByKeys(group.map((k) => k.instructorId), rows, (r) => r.instructorId);
         return new Map(group.map((k, i) => [k, counts[i]?._count._all ?? 0]));
-      }),
+      })),
     { cacheKeyFn: jsonKey },
   );
 

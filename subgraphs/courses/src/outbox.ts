@@ -8,6 +8,7 @@
  * price. It carries the whole current state, not a diff, so a consumer that missed one applies the
  * next and is up to date.
  */
+import { currentTraceContext } from '@campus/kit/core';
 import { EVENTS, type EventPayloadInput } from '@campus/kit/events';
 import type { Course, Prisma } from './generated/prisma/client.ts';
 import { priceOf } from './money.ts';
@@ -29,5 +30,6 @@ export function courseUpdatedPayload(course: Course): CourseUpdatedPayload {
 }
 
 export async function recordCourseUpdated(tx: Prisma.TransactionClient, course: Course): Promise<void> {
-  await tx.outboxEvent.create({ data: { type: EVENTS.CourseUpdated, payload: courseUpdatedPayload(course) } });
+  // The trace of the request that changed the course: the event's consumers link to it.
+  await tx.outboxEvent.create({ data: { type: EVENTS.CourseUpdated, payload: courseUpdatedPayload(course), traceContext: currentTraceContext() } });
 }

@@ -5,11 +5,12 @@
  */
 import { createLogger, type Logger } from '@campus/kit/core';
 import { createSessionRevocations } from '@campus/kit/identity';
-import { createOutboxRelay, watchDeadLetters, createPubSub, type OutboxRelay } from '@campus/kit/events';
-import { createStatementTap, defineService, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
+import { createOutboxRelay, watchDeadLetters, createPubSub, liveUpdateCounts, type OutboxRelay } from '@campus/kit/events';
+import { createStatementTap, defineService, instrumentSubgraph, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
 import { loadConfig, type CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';
+import { CONSUMER } from './fulfillment.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { liveUpdates } from './live-updates.ts';
 import { seed, seedIfEmpty } from './seed.ts';
@@ -38,7 +39,7 @@ export async function createCoursesService(
   // Query events cost an event object per statement; they let tests and operators count round trips.
   const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
   const statements = createStatementTap();
-  prisma.$on('query', (e) => statements.emit(e.query, e.params));
+  prisma.$on('query', (e) => statements.emit(e.query, e.params, e.duration));
 
   const ownPubSub = infra.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
   const pubsub = infra.pubsub ?? ownPubSub!;
@@ -48,9 +49,10 @@ export async function createCoursesService(
   const relay: OutboxRelay | undefined = bus
     ? createOutboxRelay({ db: prisma, bus, onError: (err, context) => logger.warn({ err, context }, 'outbox relay') })
     : undefined;
+  const published = liveUpdateCounts();
   const domain: CoursesDomain = {
     prisma,
-    live: liveUpdates(pubsub, logger),
+    live: liveUpdates(pubsub, logger, published),
     outboxCommitted: () => void relay?.notify(),
     bus,
     logger,
@@ -63,6 +65,14 @@ export async function createCoursesService(
   const server = createServer({ config, domain, logger, pubsub, revocations, verifyToken: infra.verifyToken });
   await server.start();
   if (bus) watchDeadLetters(server.metrics, bus);
+  const metrics = await instrumentSubgraph(server, config, {
+    statements,
+    loaders: prisma,
+    liveUpdates: published,
+    // Without a bus the rows wait: the backlog is what shows it.
+    outbox: prisma,
+    consumer: bus && { bus, group: CONSUMER },
+  });
   return {
     server,
     prisma,
@@ -72,6 +82,7 @@ export async function createCoursesService(
       await stopConsuming?.();
       await relay?.stop();
       await server.stop();
+      await metrics.close();
       await ownPubSub?.close();
       await ownBus?.close();
       await ownRevocations?.close();

@@ -7,7 +7,7 @@
  * re-query on reconnect and the bus, not pub/sub, carries what must not be lost.
  */
 import type { Logger } from '@campus/kit/core';
-import { bestEffortPublisher, type PubSub } from '@campus/kit/events';
+import { bestEffortPublisher, type LiveUpdateCounts, type PubSub } from '@campus/kit/events';
 
 export interface PaymentChanged {
   paymentId: string;
@@ -22,8 +22,9 @@ export interface LiveUpdates {
   paymentChanged(payment: { id: string; userId: string; version: number }): Promise<void>;
 }
 
-export function liveUpdates(pubsub: PubSub, logger: Logger): LiveUpdates {
-  const publish = bestEffortPublisher(pubsub, logger);
+/** `counts`: where the service counts how its publishes ended (campus_live_updates_published_total). */
+export function liveUpdates(pubsub: PubSub, logger: Logger, counts?: LiveUpdateCounts): LiveUpdates {
+  const publish = bestEffortPublisher(pubsub, logger, { counts });
   return {
     async paymentChanged(payment) {
       const message: PaymentChanged = { paymentId: payment.id, userId: payment.userId, version: payment.version };

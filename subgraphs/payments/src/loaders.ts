@@ -1,5 +1,5 @@
 /** Every DataLoader of the payments service; created per request in createContext, never shared. */
-import { groupByKeys, orderByKeys, uuidKeys, type Page } from '@campus/kit/subgraph';
+import { groupByKeys, loaderBatches, orderByKeys, uuidKeys, type Page } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
 import type { Payment, PrismaClient, Receipt, Refund } from './generated/prisma/client.ts';
 
@@ -15,31 +15,33 @@ export interface PaymentsPageKey {
 }
 
 export function createLoaders(prisma: PrismaClient) {
+  // Each batch counted under its key below (campus_dataloader_*, packages/kit/src/subgraph/loaders.ts).
+  const counted = loaderBatches(prisma);
   return {
     /** One `_entities` request with N payment representations is one SQL statement. */
-    paymentById: new DataLoader<string, Payment | null>(async (ids) => {
+    paymentById: new DataLoader<string, Payment | null>(counted('paymentById', async (ids) => {
       const valid = uuidKeys(ids);
       const rows = valid.length ? await prisma.payment.findMany({ where: { id: { in: valid } } }) : [];
       return orderByKeys(ids, rows, (p) => p.id);
-    }),
+    })),
 
-    receiptByPayment: new DataLoader<string, Receipt | null>(async (paymentIds) => {
+    receiptByPayment: new DataLoader<string, Receipt | null>(counted('receiptByPayment', async (paymentIds) => {
       const rows = await prisma.receipt.findMany({ where: { paymentId: { in: uuidKeys(paymentIds) } } });
       return orderByKeys(paymentIds, rows, (r) => r.paymentId);
-    }),
+    })),
 
     /** The most recent refund of each payment. */
-    latestRefundByPayment: new DataLoader<string, Refund | null>(async (paymentIds) => {
+    latestRefundByPayment: new DataLoader<string, Refund | null>(counted('latestRefundByPayment', async (paymentIds) => {
       const rows = await prisma.refund.findMany({
         where: { paymentId: { in: uuidKeys(paymentIds) } },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         distinct: ['paymentId'],
       });
       return orderByKeys(paymentIds, rows, (r) => r.paymentId);
-    }),
+    })),
 
     /** Sales of N courses in one grouped query. */
-    salesByCourse: new DataLoader<string, SalesFigures>(async (courseIds) => {
+    salesByCourse: new DataLoader<string, SalesFigures>(counted('salesByCourse', async (courseIds) => {
       const groups = await prisma.payment.groupBy({
         by: ['courseId', 'status', 'currency'],
         where: { courseId: { in: uuidKeys(courseIds) }, status: { in: ['SUCCEEDED', 'REFUNDED'] } },
@@ -54,7 +56,7 @@ export function createLoaders(prisma: PrismaClient) {
           .map((r) => ({ amount: r._sum.amount ?? 0, currency: r.currency }))
           .sort((a, b) => a.currency.localeCompare(b.currency)),
       }));
-    }),
+    })),
 
     /**
      * One page of each user's payments, newest first, in one statement however many users are
@@ -63,7 +65,7 @@ export function createLoaders(prisma: PrismaClient) {
      * a next page exists.
      */
     paymentsPage: new DataLoader<PaymentsPageKey, Payment[], string>(
-      async (keys) => {
+      counted('paymentsPage', async (keys) => {
         const byPage = new Map<string, PaymentsPageKey[]>();
         for (const k of keys) {
           const id = `${k.page.skip}:${k.page.take}`;
@@ -87,14 +89,14 @@ export function createLoaders(prisma: PrismaClient) {
           }
         }
         return keys.map((k) => results.get(pageKey(k)) ?? []);
-      },
+      }),
       { cacheKeyFn: (k) => pageKey(k) },
     ),
 
-    paymentCountByUser: new DataLoader<string, number>(async (userIds) => {
+    paymentCountByUser: new DataLoader<string, number>(counted('paymentCountByUser', async (userIds) => {
       const groups = await prisma.payment.groupBy({ by: ['userId'], where: { userId: { in: uuidKeys(userIds) } }, _count: { _all: true } });
       return userIds.map((id) => groups.find((g) => g.userId === id)?._count._all ?? 0);
-    }),
+    })),
   };
 }
 

@@ -5,6 +5,7 @@
  * (packages/kit/src/events/contracts.ts): courses enrolls the buyer on PaymentSucceeded and revokes
  * the enrollment on PaymentRefunded.
  */
+import { currentTraceContext } from '@campus/kit/core';
 import type { EventPayloadInput } from '@campus/kit/events';
 import type { Payment, Prisma } from './generated/prisma/client.ts';
 
@@ -22,5 +23,6 @@ export async function recordPaymentEvent(
     currency: payment.currency,
     ...extra,
   };
-  await tx.outboxEvent.create({ data: { type, payload } });
+  // The trace of the transaction that settled the payment: the event's consumers link to it.
+  await tx.outboxEvent.create({ data: { type, payload, traceContext: currentTraceContext() } });
 }

@@ -1,6 +1,7 @@
 /**
  * A background job that runs every `intervalMs` and on request (`poke`), one run at a time, and
- * stops cleanly: what the sandbox's webhook sender, reconciliation and idempotency pruning share.
+ * stops cleanly: what the webhook inbox, the sandbox's webhook sender, reconciliation and idempotency
+ * pruning share.
  * Their state is in the database, so a tick lost to a restart only delays the work; nothing in
  * memory has to survive.
  */

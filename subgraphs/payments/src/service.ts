@@ -7,12 +7,12 @@
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Logger } from '@campus/kit/core';
 import { createRequestSigner, createSessionRevocations } from '@campus/kit/identity';
-import { createOutboxRelay, createPubSub, EVENTS, republishReporter, watchDeadLetters, type OutboxRelayOptions } from '@campus/kit/events';
+import { createOutboxRelay, createPubSub, EVENTS, liveUpdateCounts, republishReporter, watchDeadLetters, type OutboxRelayOptions } from '@campus/kit/events';
 import { refundChargedAfterFailure } from './charged-after-failure.ts';
-import { createStatementTap, defineService, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra, type SubgraphServer } from '@campus/kit/subgraph';
+import { createStatementTap, defineService, instrumentSubgraph, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra, type SubgraphServer } from '@campus/kit/subgraph';
 import { loadConfig, type PaymentsConfig } from './config.ts';
 import type { PaymentsDomain } from './domain.ts';
-import { registerEventHandlers } from './event-handlers.ts';
+import { CONSUMER, registerEventHandlers } from './event-handlers.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { pruneExpiredKeys } from './idempotency.ts';
 import { liveUpdates } from './live-updates.ts';
@@ -73,7 +73,7 @@ export async function createPaymentsService(
   // Query events cost an event object per statement; they let tests and operators count round trips.
   const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
   const statements = createStatementTap();
-  prisma.$on('query', (e) => statements.emit(e.query, e.params));
+  prisma.$on('query', (e) => statements.emit(e.query, e.params, e.duration));
 
   const ownPubSub = infra.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
   const pubsub = infra.pubsub ?? ownPubSub!;
@@ -91,7 +91,8 @@ export async function createPaymentsService(
   });
   // Counted on the server's metrics registry, which exists once the server does (below).
   let reportRepublish: OutboxRelayOptions['onRepublish'];
-  const live = liveUpdates(pubsub, logger);
+  const published = liveUpdateCounts();
+  const live = liveUpdates(pubsub, logger, published);
   const stats = createPaymentsStats();
 
   // The server is created below; the sandbox resolves the webhook's address when it delivers.
@@ -162,6 +163,13 @@ export async function createPaymentsService(
   reportRepublish = republishReporter(server.metrics, logger);
   watchDeadLetters(server.metrics, bus);
   exposePaymentsStats(server.metrics, stats);
+  const metrics = await instrumentSubgraph(server, config, {
+    statements,
+    loaders: prisma,
+    liveUpdates: published,
+    outbox: prisma,
+    consumer: { bus, group: CONSUMER },
+  });
   inbox.start();
   provider.start();
   reconciliation.start();
@@ -188,6 +196,7 @@ export async function createPaymentsService(
       await inbox.stop();
       await relay.stop();
       await server.stop();
+      await metrics.close();
       await ownBus?.close();
       await ownPubSub?.close();
       await ownRevocations?.close();

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@campus/kit/core';
 import type { Role, SessionEndReason } from '@campus/kit/identity';
-import { bestEffortPublisher, type PubSub } from '@campus/kit/events';
+import { bestEffortPublisher, type LiveUpdateCounts, type PubSub } from '@campus/kit/events';
 
 /** The reasons a session ends are the kit's (packages/kit/src/identity/session-revocation.ts): verifiers name them too. */
 export type SessionEventReason = SessionEndReason;
@@ -46,8 +46,9 @@ export interface LiveUpdates {
   sessionEvent(event: SessionEventInput): Promise<void>;
 }
 
-export function liveUpdates(pubsub: PubSub, logger: Logger): LiveUpdates {
-  const publish = bestEffortPublisher(pubsub, logger);
+/** `counts`: where the service counts how its publishes ended (campus_live_updates_published_total). */
+export function liveUpdates(pubsub: PubSub, logger: Logger, counts?: LiveUpdateCounts): LiveUpdates {
+  const publish = bestEffortPublisher(pubsub, logger, { counts });
   return {
     async sessionEvent(input) {
       const event: SessionEventMessage = { id: randomUUID(), occurredAt: new Date().toISOString(), ...input };

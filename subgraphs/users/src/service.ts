@@ -5,8 +5,8 @@
  */
 import { createLogger, type Logger } from '@campus/kit/core';
 import { createSessionRevocations } from '@campus/kit/identity';
-import { createPubSub } from '@campus/kit/events';
-import { createStatementTap, defineService, openServiceDatabase, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
+import { createPubSub, liveUpdateCounts } from '@campus/kit/events';
+import { createStatementTap, defineService, instrumentSubgraph, openServiceDatabase, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
 import { loadConfig, type UsersConfig } from './config.ts';
 import type { UsersDomain } from './domain.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
@@ -38,23 +38,25 @@ export async function createUsersService(
   // Query events cost an event object per statement; they let tests and operators count round trips.
   const prisma = new PrismaClient({ adapter: db.adapter, log: [{ emit: 'event', level: 'query' }] });
   const statements = createStatementTap();
-  prisma.$on('query', (e) => statements.emit(e.query, e.params));
+  prisma.$on('query', (e) => statements.emit(e.query, e.params, e.duration));
   const keys = await loadSigningKeys({ pem: config.jwtPrivateKeyPem, dataDir: config.dataDir });
   const ownPubSub = infra.pubsub ? undefined : createPubSub({ redisUrl: config.redisUrl, prefix: config.redisPubSubPrefix, logger });
   const pubsub = infra.pubsub ?? ownPubSub!;
   const ownRevocations = infra.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
   const revocations = infra.revocations ?? ownRevocations!;
   const passwords = createPasswordVerifier();
+  const published = liveUpdateCounts();
   const domain: UsersDomain = {
     prisma,
     sessions: { keys, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlDays: config.refreshTokenTtlDays },
     throttle: config.throttle,
     passwords,
-    live: liveUpdates(pubsub, logger),
+    live: liveUpdates(pubsub, logger, published),
     revocations,
   };
   const server = createServer({ config, domain, keys, logger, pubsub, revocations });
   await server.start();
+  const metrics = await instrumentSubgraph(server, config, { statements, loaders: prisma, liveUpdates: published });
   return {
     server,
     prisma,
@@ -63,6 +65,7 @@ export async function createUsersService(
     passwordVerifications: passwords.verifications,
     async close() {
       await server.stop();
+      await metrics.close();
       await ownPubSub?.close();
       await ownRevocations?.close();
       await prisma.$disconnect();

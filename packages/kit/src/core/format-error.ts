@@ -31,6 +31,9 @@ const CLIENT_SAFE_CODES = new Set([
   'TOO_MANY_DIRECTIVES',
   'OPERATION_TOO_EXPENSIVE',
   'QUERY_PLANNING_TIMEOUT',
+  // The planner refused a validated operation (router/src/planning/planner-pool.ts answers it with
+  // HTTP 400): the client can act on its message; a stack would show only the thread's plumbing.
+  'QUERY_PLANNING_FAILED',
   'RESPONSE_TOO_LARGE',
   'PERSISTED_QUERY_NOT_IN_LIST',
   'PERSISTED_QUERY_HASH_MISMATCH',
@@ -38,6 +41,13 @@ const CLIENT_SAFE_CODES = new Set([
 
 /** Operational conditions rather than bugs: worth a warning with the subgraph's name, not a stack. */
 const DEGRADED_CODES = new Set(['SUBGRAPH_UNAVAILABLE', 'GATEWAY_TIMEOUT']);
+
+/**
+ * The client's operation, but one validation let through and the planner could not plan: worth an
+ * operator's look (a planner limit, or a supergraph that composes but cannot be planned), so at
+ * warn with the planner's message, still without a stack.
+ */
+const NOTABLE_CLIENT_CODES = new Set(['QUERY_PLANNING_FAILED']);
 
 export function formatErrorFor(production: boolean, logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
@@ -49,7 +59,9 @@ export function formatErrorFor(production: boolean, logger: Logger) {
       // Expected, the client's doing: counted at info, without a stack (a stack at error would page
       // someone for a typo). No message for BAD_USER_INPUT: graphql-js quotes the variables' values
       // in it, passwords included.
-      if (!DEGRADED_CODES.has(code)) {
+      if (NOTABLE_CLIENT_CODES.has(code)) {
+        logger.warn({ code, path: formatted.path, message: formatted.message }, 'client error');
+      } else if (!DEGRADED_CODES.has(code)) {
         logger.info({ code, path: formatted.path, message: code === 'BAD_USER_INPUT' ? undefined : formatted.message }, 'client error');
       }
       return formatted;

@@ -6,6 +6,9 @@ export const Headers = {
   clientIp: 'x-campus-client-ip',
   /** Who sent a request between services: a JWS signed with the caller's own key (service-identity/). */
   serviceSignature: 'x-campus-signature',
+  /** W3C Trace Context (core/tracing.ts); the router's signature covers traceparent. */
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
 
 export function headerValue(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

@@ -7,8 +7,10 @@
  * Names follow Prometheus conventions: `campus_` prefix, units in names, `_total` for counters, and
  * labels with a bounded set of values (an event type, an outcome), never an id.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MetricsRegistry = Registry;
 
@@ -24,6 +26,30 @@ export function counter<L extends string>(registry: MetricsRegistry, name: strin
   const known = registry.getSingleMetric(name);
   if (known) return known as Counter<L>;
   return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+/** A gauge the service sets itself (0/1 states, levels it tracks), registered once per registry. */
+export function gauge<L extends string>(registry: MetricsRegistry, name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+  const known = registry.getSingleMetric(name);
+  if (known) return known as Gauge<L>;
+  return new Gauge({ name, help, labelNames, registers: [registry] });
+}
+
+/**
+ * A histogram registered once per registry. `buckets` are upper bounds in the unit of the name
+ * (seconds for `_seconds`); choose them around the thresholds alerts use, since a quantile can only
+ * be estimated between bucket bounds.
+ */
+export function histogram<L extends string>(
+  registry: MetricsRegistry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  buckets: readonly number[],
+): Histogram<L> {
+  const known = registry.getSingleMetric(name);
+  if (known) return known as Histogram<L>;
+  return new Histogram({ name, help, labelNames, buckets: [...buckets], registers: [registry] });
 }
 
 /**
@@ -83,5 +109,51 @@ export function metricsHandler(registry: MetricsRegistry): RequestHandler {
     } catch (err) {
       res.status(500).type('text/plain').send(`could not collect metrics: ${(err as Error).message}`);
     }
+  };
+}
+
+/** The registry served on a port of its own (serveMetrics). */
+export interface MetricsServer {
+  server: Server;
+  /** The port it listens on: the one asked for, or the one the system chose for 0. */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * GET /metrics on a port of its own (`<SERVICE>_METRICS_PORT`), so the scrape endpoint can stay
+ * off the public listener: the series name subgraphs, error codes and operation names, which a
+ * deployment may not want every client to read. Only GET /metrics is served (404 otherwise); no
+ * Express, so nothing of the service's own middleware (CORS, body parsing, rate limits) applies.
+ * `host` absent = every interface, as the service's own port.
+ */
+export async function serveMetrics(registry: MetricsRegistry, port: number, host?: string): Promise<MetricsServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: this port serves GET /metrics only.');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+      (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`could not collect metrics: ${(err as Error).message}`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // A scraper's keep-alive connection must not hold the process open while it stops.
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

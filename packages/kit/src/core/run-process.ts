@@ -14,6 +14,7 @@ import { ConfigError } from './config.ts';
 import { errorReason } from './error-reason.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { StartupError } from './startup-error.ts';
+import { flushTracing } from './tracing.ts';
 
 export interface RunningProcess {
   /** The process's logger (its level comes from the config `start` loaded). */
@@ -39,6 +40,8 @@ export async function runProcess(name: string, start: () => Promise<RunningProce
       logger.info({ signal }, 'draining');
       try {
         await running.close();
+        // Spans wait in a batch: without this the last requests' traces would be lost.
+        await flushTracing().catch((err: unknown) => logger.warn({ err }, 'could not export the last spans'));
       } catch (err) {
         logger.error({ err }, 'draining failed');
         process.exit(1);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import type { Logger } from '../core/logger.ts';
+import { inLinkedSpan } from '../core/tracing.ts';
 import type { DomainEvent, EventBus } from './event-bus.ts';
 
 /** What payments says about a payment. Consumers rely on the ids; the amount is for other readers. */
@@ -96,6 +97,10 @@ export type ContractHandlers = {
  * Consumes the contract's events as `group`: each event is checked against its type's schema
  * first. One that fails can never succeed, so it is logged as an error and acknowledged, never
  * retried forever and never handed to the handler; a handler that throws gets the event again.
+ *
+ * While tracing is on, each delivery runs in a span `process <type>` of a trace of its own that
+ * LINKS to the span of the transaction that wrote the event (its `traceContext`): the handling is
+ * caused by that request but is not part of it (it runs later, and again on a redelivery).
  */
 export function consumeEvents(bus: EventBus, group: string, handlers: ContractHandlers, logger: Logger): Promise<() => Promise<void>> {
   const types = Object.keys(handlers) as EventType[];
@@ -110,6 +115,12 @@ export function consumeEvents(bus: EventBus, group: string, handlers: ContractHa
       logger.error({ eventId: event.id, type: event.type, issues }, 'dropping a malformed event');
       return;
     }
-    await handler({ ...event, payload: payload.data });
+    const attributes = () => ({
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': event.type,
+      'messaging.message.id': event.id,
+      'messaging.consumer.group.name': group,
+    });
+    await inLinkedSpan(group, `process ${event.type}`, event.traceContext, attributes, () => handler({ ...event, payload: payload.data }));
   });
 }

@@ -14,6 +14,11 @@ export interface DomainEvent<P = Record<string, unknown>> {
   type: string;
   occurredAt: string;
   payload: P;
+  /**
+   * The W3C trace context (traceparent, tracestate) of the transaction that wrote the event, when
+   * it was traced: the consumer's span links to it (contracts.ts consumeEvents).
+   */
+  traceContext?: Record<string, string>;
 }
 
 export type EventHandler = (event: DomainEvent) => Promise<void>;
@@ -69,6 +74,12 @@ export interface EventBus {
   replayDeadLetters(options?: DeadLetterReplay): Promise<number>;
   /** How many dead letters there are, for every group together. */
   deadLetterCount(): Promise<number>;
+  /**
+   * How far `group` is behind: events of its types published but not yet handled by it (not yet
+   * delivered, or delivered and not acknowledged: in flight or waiting for a retry). 0 for a group
+   * this bus has not seen consume. A stopped consumer's lag grows with every publish.
+   */
+  consumerLag(group: string): Promise<number>;
   close(): Promise<void>;
 }
 

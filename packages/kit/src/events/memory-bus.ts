@@ -216,6 +216,11 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       return dead.length;
     },
 
+    async consumerLag(name) {
+      // The queue holds exactly what the group has not acknowledged: waiting, in flight, retrying.
+      return groups.get(name)?.queue.length ?? 0;
+    },
+
     async close() {
       closed = true;
       const all = [...groups.values()].flatMap((g) => [...g.consumers]);

@@ -26,7 +26,8 @@
  *
  * The table needs the columns `id` (uuid, the event id), `type` (text), `payload` (jsonb),
  * `seq` (insertion order), `createdAt`, `publishedAt` and `acknowledgedAt` (timestamps) and
- * `publishCount` (int) — Prisma's `OutboxEvent` model in each service.
+ * `publishCount` (int), and `traceContext` (jsonb, nullable: the W3C trace context of the writing
+ * transaction, handed on as the event's `traceContext`) — Prisma's `OutboxEvent` model in each service.
  */
 import type { DomainEvent, EventBus } from './event-bus.ts';
 
@@ -83,6 +84,7 @@ interface OutboxRow {
   type: string;
   payload: unknown;
   createdAt: Date | string;
+  traceContext: unknown;
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -102,7 +104,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   async function relayBatch(): Promise<[number, boolean]> {
     return options.db.$transaction(async (tx) => {
       const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
-        `SELECT "id"::text AS "id", "type", "payload", "createdAt" FROM "${table}"
+        `SELECT "id"::text AS "id", "type", "payload", "createdAt", "traceContext" FROM "${table}"
           WHERE "publishedAt" IS NULL ORDER BY "seq" LIMIT $1 FOR UPDATE SKIP LOCKED`,
         batchSize,
       );
@@ -223,11 +225,13 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
 function toEvent(row: OutboxRow): DomainEvent {
   const payload = typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload;
+  const traceContext = typeof row.traceContext === 'string' ? JSON.parse(row.traceContext) : row.traceContext;
   return {
     id: row.id,
     type: row.type,
     occurredAt: new Date(row.createdAt).toISOString(),
     payload: payload as Record<string, unknown>,
+    ...(traceContext && typeof traceContext === 'object' ? { traceContext: traceContext as Record<string, string> } : {}),
   };
 }
 

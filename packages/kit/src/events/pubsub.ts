@@ -39,7 +39,21 @@ export type BestEffortPublish = (topic: string, payload: unknown, logFields?: Re
 export interface BestEffortOptions {
   /** How long a publish may hold its caller up (default 250 ms); it is abandoned after that. */
   timeoutMs?: number;
+  /** Where each publish's outcome is counted (the service's `campus_live_updates_published_total`). */
+  counts?: LiveUpdateCounts;
 }
+
+/** How a live update's publish ended: accepted, refused by the pub/sub, or abandoned at the timeout. */
+export type LiveUpdateOutcome = 'ok' | 'failed' | 'timed_out';
+
+/**
+ * Publishes by outcome, kept as plain numbers: a service creates them before its metrics registry
+ * exists (its live updates are part of the domain the server is built from), and exposes them
+ * once it does (delivery-metrics.ts, countLiveUpdates).
+ */
+export type LiveUpdateCounts = Record<LiveUpdateOutcome, number>;
+
+export const liveUpdateCounts = (): LiveUpdateCounts => ({ ok: 0, failed: 0, timed_out: 0 });
 
 /**
  * Publishing for live updates, which happens after the change it announces has committed: a
@@ -57,7 +71,7 @@ export interface BestEffortOptions {
 export function bestEffortPublisher(
   pubsub: PubSub,
   logger: { warn(obj: object, msg: string): void },
-  { timeoutMs = 250 }: BestEffortOptions = {},
+  { timeoutMs = 250, counts }: BestEffortOptions = {},
 ): BestEffortPublish {
   let lost = 0;
   return async (topic, payload, logFields = {}) => {
@@ -71,6 +85,7 @@ export function bestEffortPublisher(
     );
     const outcome = await Promise.race([published, timedOut]);
     clearTimeout(timer);
+    if (counts) counts[outcome === 'published' ? 'ok' : outcome === 'timeout' ? 'timed_out' : 'failed'] += 1;
     if (outcome === 'published') {
       if (lost > 0) logger.warn({ lost, topic }, 'live updates are published again; some were lost meanwhile');
       lost = 0;

@@ -58,6 +58,8 @@ type ClaimReply = [next: string, entries: (StreamEntry | null)[], deleted?: stri
 type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
 
 const FIELD = 'event';
+/** At most this many entries are read to count a lag Redis cannot tell (see streamLag). */
+const LAG_SCAN_LIMIT = 10_000;
 const STREAM_ID = /^\d+-\d+$/;
 
 /**
@@ -98,6 +100,8 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
   const commands = new Redis(url);
   commands.on('error', (e) => onError(e, 'redis commands connection'));
   const stops = new Set<() => Promise<void>>();
+  /** The streams each group consumes here, kept after it stops: its lag is read from them. */
+  const groupStreams = new Map<string, Set<string>>();
   let closed = false;
 
   const streamOf = (type: string) => prefix + type;
@@ -167,6 +171,29 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
     }
   }
 
+  /**
+   * Entries of `stream` the group has not handled: `lag` (not yet delivered to any consumer of
+   * the group) plus `pending` (delivered, not acknowledged), from XINFO GROUPS. Redis answers a
+   * null lag when it cannot tell (entries deleted past the group's position); the entries after
+   * that position are then counted, up to LAG_SCAN_LIMIT. A stream or group that does not exist
+   * (yet, or after Redis lost its data) is behind by nothing.
+   */
+  async function streamLag(stream: string, group: string): Promise<number> {
+    let groups: unknown[][];
+    try {
+      groups = (await commands.xinfo('GROUPS', stream)) as unknown[][];
+    } catch (e) {
+      if (/no such key/i.test(String((e as Error).message))) return 0;
+      throw e;
+    }
+    const info = groups.map((row) => fieldsOf(row.map(String)) as Record<string, string>).find((g) => g.name === group);
+    if (!info) return 0;
+    const pending = Number(info.pending ?? 0);
+    if (info.lag !== undefined && info.lag !== '' && info.lag !== 'null') return pending + Number(info.lag);
+    const after = (await commands.xrange(stream, `(${info['last-delivered-id'] ?? '0-0'}`, '+', 'COUNT', LAG_SCAN_LIMIT)) as StreamEntry[];
+    return pending + after.length;
+  }
+
   return {
     async publish(event) {
       if (closed) throw new Error('The event bus is closed.');
@@ -179,6 +206,9 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
       const retryStreams = new Set(wanted.map((t) => retryStreamOf(group, t)));
       const streams = [...wanted.map(streamOf), ...retryStreams];
       for (const stream of streams) await ensureGroup(stream, group);
+      const known = groupStreams.get(group) ?? new Set<string>();
+      for (const stream of streams) known.add(stream);
+      groupStreams.set(group, known);
       const consumer = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
       const reader = new Redis(url);
       let running = true;
@@ -382,6 +412,12 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
 
     async deadLetterCount() {
       return commands.xlen(deadLetterStream);
+    },
+
+    async consumerLag(group) {
+      let total = 0;
+      for (const stream of groupStreams.get(group) ?? []) total += await streamLag(stream, group);
+      return total;
     },
 
     async close() {

@@ -7,6 +7,8 @@
  *   jti  a fresh random id, refused when seen again         iat/exp  issued now, valid 60 s
  *   htm  HTTP method          htu  path and query           bh   SHA-256 of the raw body
  *   ath  SHA-256 of the Authorization header (absent: none) cip  the client address forwarded
+ *   tp   the W3C traceparent header sent (absent: none), so a trace cannot be re-parented
+ *        on the way; requests signed before the claim existed carried no traceparent either
  *
  * Signing is synchronous (node:crypto), not jose's async API, because graphql-ws constructs the
  * router's upstream WebSocket itself, synchronously, on every reconnect
@@ -37,6 +39,8 @@ export interface SignedParts {
   clientIp?: string | undefined;
   /** The raw body exactly as sent ("" for a WebSocket upgrade). */
   body: string;
+  /** The `traceparent` header sent with it (core/tracing.ts), absent without one. */
+  traceparent?: string | undefined;
 }
 
 interface RequestClaims extends JWTPayload {
@@ -45,6 +49,7 @@ interface RequestClaims extends JWTPayload {
   bh: string;
   ath?: string;
   cip?: string;
+  tp?: string;
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
@@ -82,6 +87,7 @@ export function createRequestSigner(issuer: string, pems: string[]): RequestSign
         bh: sha256(parts.body),
         ...(parts.authorization ? { ath: sha256(parts.authorization) } : {}),
         ...(parts.clientIp ? { cip: parts.clientIp } : {}),
+        ...(parts.traceparent ? { tp: parts.traceparent } : {}),
       };
       const input = `${b64json({ alg: SERVICE_SIGNATURE_ALG, kid: active.kid, typ: REQUEST_SIGNATURE_TYP })}.${b64json(claims)}`;
       return `${input}.${edSign(null, Buffer.from(input), active.privateKey).toString('base64url')}`;
@@ -155,7 +161,9 @@ export async function verifyRequestSignature(
     claims.htu === parts.path &&
     claims.bh === sha256(parts.body) &&
     claims.ath === (parts.authorization ? sha256(parts.authorization) : undefined) &&
-    claims.cip === (parts.clientIp || undefined);
+    claims.cip === (parts.clientIp || undefined) &&
+    // Absent in both is fine: a caller that does not trace (or signed before `tp` existed).
+    claims.tp === (parts.traceparent || undefined);
   if (!bound) return refuse('request signature does not match the request');
   const id = claims.jti!;
   if (!/^[\w-]{16,128}$/.test(id)) return refuse('malformed request id');

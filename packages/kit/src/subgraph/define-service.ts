@@ -9,6 +9,7 @@ import type { Env } from '../core/config.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
 import { waitForRedis } from '../core/redis-at-start.ts';
 import { listenOn, runProcess } from '../core/run-process.ts';
+import { setupTracing } from '../core/tracing.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { PubSub } from '../events/pubsub.ts';
 import type { SessionRevocations } from '../identity/session-revocation.ts';
@@ -80,6 +81,8 @@ export function defineService<C extends ServiceConfig, S extends RunningService>
 export function runService<C extends ServiceConfig, S extends RunningService>(definition: ServiceDefinition<C, S>, env: Env = process.env): Promise<void> {
   return runProcess(definition.name, async () => {
     const config = definition.loadConfig(env);
+    // Before the service is built: Prisma's spans need the provider from its first query.
+    await setupTracing(definition.name, env);
     const logger = createLogger(definition.name, config.logLevel);
     // Before anything is built on it: a Redis that never answers would otherwise hang the start
     // (a consumer group never created) instead of ending it with one line saying where and why.

@@ -1,6 +1,7 @@
 export * from './database.ts';
 export * from './define-service.ts';
 export * from './loaders.ts';
+export * from './metrics.ts';
 export * from './pagination.ts';
 export * from './readiness-checks.ts';
 export * from './service-config.ts';

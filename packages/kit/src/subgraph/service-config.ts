@@ -17,14 +17,21 @@ import { sessionEnv, sessionStoreConfig, type SessionStoreConfig } from '../iden
 type Prefixed<P extends string> = {
   [K in `${P}_PORT`]: ReturnType<typeof port>;
 } & {
+  [K in `${P}_METRICS_PORT`]: ReturnType<typeof optionalPort>;
+} & {
   [K in `${P}_DATABASE_URL`]: z.ZodOptional<z.ZodURL>;
 } & {
   [K in `${P}_DATA_DIR`]: z.ZodOptional<z.ZodString>;
 };
 
+/** A port with no default (port() has one, and zod applies a default even inside optional()). */
+const optionalPort = () => z.coerce.number().int().min(0).max(65535).optional();
+
 export function serviceEnv<P extends string>(prefix: P, defaultPort: number) {
   const own = {
     [`${prefix}_PORT`]: port(defaultPort),
+    /** Serves GET /metrics on this port instead of <PREFIX>_PORT, e.g. one only the scraper can reach. */
+    [`${prefix}_METRICS_PORT`]: optionalPort(),
     /** PostgreSQL URL; without it the service runs on an embedded PGlite under <PREFIX>_DATA_DIR. */
     [`${prefix}_DATABASE_URL`]: z.url().optional(),
     [`${prefix}_DATA_DIR`]: z.string().optional(),
@@ -64,6 +71,8 @@ export function usersJwksUrl(e: { JWKS_URL?: string | undefined; USERS_URL: stri
 
 export interface ServiceConfig {
   port: number;
+  /** Where GET /metrics is served when not on `port` (<PREFIX>_METRICS_PORT); absent = on `port`. */
+  metricsPort: number | undefined;
   production: boolean;
   logLevel: string;
   /** The router's public keys (ROUTER_JWKS): a JWKS URL or document (service-identity/keys.ts). */
@@ -99,6 +108,7 @@ export function serviceConfig(prefix: string, e: ParsedServiceEnv): ServiceConfi
   const own = e as unknown as Record<string, unknown>;
   return {
     port: own[`${prefix}_PORT`] as number,
+    metricsPort: own[`${prefix}_METRICS_PORT`] as number | undefined,
     production: e.NODE_ENV === 'production',
     logLevel: e.LOG_LEVEL,
     routerJwks: e.ROUTER_JWKS,

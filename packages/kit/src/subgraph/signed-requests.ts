@@ -59,6 +59,8 @@ function partsOf(req: IncomingMessage, path: string, body: string): SignedParts 
     path,
     authorization: headerValue(req.headers, Headers.authorization),
     clientIp: headerValue(req.headers, Headers.clientIp),
+    // The trace a request continues is the one its caller signed (docs/observability.md).
+    traceparent: headerValue(req.headers, Headers.traceparent),
     body,
   };
 }

@@ -4,7 +4,8 @@
  *
  *   GET  /health                 liveness, open: touches no dependency (docs/readiness.md)
  *   GET  /ready                  readiness, open: database and Redis, 503 naming what is down
- *   GET  /metrics                Prometheus text format: the service's registry (core/metrics.ts)
+ *   GET  /metrics                Prometheus text format: the service's registry (core/metrics.ts);
+ *                                on a port of its own instead with <SERVICE>_METRICS_PORT (metrics.ts)
  *   POST /graphql                GraphQL over HTTP: signed by the router, or by a service this one
  *                                trusts for what it may ask (signed-requests.ts)
  *   ws   /graphql                graphql-ws (subscriptions), router-signed upgrades only
@@ -25,6 +26,8 @@ import type { Logger } from '../core/logger.ts';
 import { formatErrorFor } from '../core/format-error.ts';
 import type { Readiness } from '../core/readiness.ts';
 import { requestInfo, type RequestInfo } from '../core/request-info.ts';
+import { graphqlServerSpan, graphqlSpanPlugin, requestIdScope } from '../core/graphql-tracing.ts';
+import { graphqlMetricsPlugin } from './graphql-metrics.ts';
 import { subgraphReadiness, type SqlClient } from './readiness-checks.ts';
 import { createRequestGate, type RawBodyRequest, type SubgraphIdentity } from './signed-requests.ts';
 
@@ -60,6 +63,8 @@ export interface SubgraphServer {
   readiness: Readiness;
   /** What GET /metrics serves; the service registers its own series here. */
   metrics: MetricsRegistry;
+  /** Stops answering GET /metrics on this port: the registry is served on a port of its own (<SERVICE>_METRICS_PORT, metrics.ts). */
+  withdrawMetrics(): void;
   /** Starts Apollo and mounts the handlers; call before httpServer.listen. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -78,7 +83,9 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   // Alive from the moment it listens; ready (below) only once GraphQL is served.
   app.get('/health', readiness.health);
   const metrics = createMetricsRegistry(options.name);
-  app.get('/metrics', metricsHandler(metrics));
+  const serveMetricsHere = metricsHandler(metrics);
+  let metricsHere = true;
+  app.get('/metrics', (req, res, next) => (metricsHere ? serveMetricsHere(req, res, next) : next()));
 
   const wsServer = new WebSocketServer({ noServer: true });
   let sockets = 0;
@@ -142,6 +149,10 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
       ApolloServerPluginLandingPageDisabled(),
       // No Apollo Studio here: building federated traces (ftv1) per request would be pure overhead.
       ApolloServerPluginInlineTraceDisabled(),
+      // The operation and its error codes on the request's span (nothing while tracing is off).
+      graphqlSpanPlugin(),
+      // Requests by operation type and errors by code, the same in every subgraph (graphql-metrics.ts).
+      graphqlMetricsPlugin(metrics),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
   });
@@ -153,6 +164,9 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
     liveSubscriptions: () => ({ sockets, subscriptions: operations.size }),
     readiness,
     metrics,
+    withdrawMetrics: () => {
+      metricsHere = false;
+    },
     async start() {
       // Seen request ids are shared through Redis from the first request on, when it is configured.
       await gate.ready();
@@ -167,7 +181,11 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
             (req as RawBodyRequest).rawBody = buf;
           },
         }),
+        // The request id is in scope for the gate's refusals too; the span starts only once the
+        // gate checked the signature, which covers the traceparent it continues.
+        requestIdScope,
         gate.http,
+        graphqlServerSpan(options.name),
         expressMiddleware(apollo, {
           context: async ({ req }) => options.createContext(requestInfo(req)),
         }),

@@ -4,10 +4,12 @@
  * service checks the signature, then that payments asks only what it allows payments to ask
  * (subgraphs/courses/src/callers.ts, subgraphs/users/src/callers.ts), then its usual token
  * verification and shield. The viewer's own access token is forwarded: the answer is what that
- * viewer may see, never more.
+ * viewer may see, never more. While tracing is on, each call is a client span whose traceparent
+ * travels inside the signature, so the other service continues the checkout's trace
+ * (docs/observability.md).
  */
 import { GraphQLError } from 'graphql';
-import { Headers, type Logger } from '@campus/kit/core';
+import { Headers, inClientSpan, recordHttpStatus, traceHeaders, type Logger } from '@campus/kit/core';
 import type { RequestSigner } from '@campus/kit/identity';
 
 export interface SubgraphClientOptions {
@@ -36,13 +38,15 @@ export const unavailable = (service: string) =>
 
 export function subgraphClient(options: SubgraphClientOptions): SubgraphClient {
   const url = new URL('/graphql', options.baseUrl);
-  return async <T>(query: string, variables: Record<string, unknown>, authorization: string | undefined) => {
+  const call = async <T>(query: string, variables: Record<string, unknown>, authorization: string | undefined) => {
     const body = JSON.stringify({ query, variables });
+    const trace = traceHeaders();
     const signature = options.signer.sign(options.service, {
       method: 'POST',
       path: url.pathname,
       authorization,
       clientIp: undefined,
+      traceparent: trace[Headers.traceparent],
       body,
     });
     let res: Response;
@@ -51,6 +55,7 @@ export function subgraphClient(options: SubgraphClientOptions): SubgraphClient {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
+          ...trace,
           [Headers.serviceSignature]: signature,
           ...(authorization ? { [Headers.authorization]: authorization } : {}),
         },
@@ -61,6 +66,7 @@ export function subgraphClient(options: SubgraphClientOptions): SubgraphClient {
       options.logger.error({ err, service: options.service }, 'subgraph call failed');
       throw unavailable(options.service);
     }
+    recordHttpStatus(res.status);
     let reply: { data?: T | null; errors?: SubgraphReply<T>['errors'] };
     try {
       reply = (await res.json()) as typeof reply;
@@ -75,6 +81,8 @@ export function subgraphClient(options: SubgraphClientOptions): SubgraphClient {
       throw unavailable(options.service);
     }
     if (!reply.data && !reply.errors?.length) throw unavailable(options.service);
-    return { data: reply.data ?? null, errors: reply.errors ?? [] };
+    return { data: reply.data ?? null, errors: reply.errors ?? [] } satisfies SubgraphReply<T>;
   };
+  return (query, variables, authorization) =>
+    inClientSpan(`subgraph ${options.service}`, { 'subgraph.name': options.service }, () => call(query, variables, authorization));
 }

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@campus/kit/core';
 import type { PrismaClient } from '../generated/prisma/client.ts';
+import { createPoller } from '../poller.ts';
 import { Prisma } from '../generated/prisma/client.ts';
 import { applyProviderEvent, hasEffects, type Applied } from './apply-event.ts';
 import { providerEvent, type ProviderEnvelope, type ProviderEvent } from './provider-event.ts';
@@ -32,10 +33,6 @@ const BATCH = 50;
 
 export function webhookInbox(options: InboxOptions): Inbox {
   const { prisma, logger } = options;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = false;
 
   /** Applies one event; null when another instance has it or it was processed meanwhile. */
   async function processOne(id: string): Promise<Applied | null> {
@@ -80,36 +77,20 @@ export function webhookInbox(options: InboxOptions): Inbox {
     return { seen: pending.length, done };
   }
 
-  function drain(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          // A full batch may mean more are waiting; what failed waits for the next poll, so a
-          // batch of failures does not spin.
-          for (;;) {
-            const { seen, done } = await drainOnce();
-            if (seen < BATCH || done === 0 || stopped) break;
-          }
-        } while (again && !stopped);
-      } finally {
-        running = undefined;
+  // One run at a time, on every poll and on request (a webhook just stored an event).
+  const poller = createPoller({
+    name: 'processing the webhook inbox',
+    intervalMs: options.pollIntervalMs,
+    logger,
+    async run() {
+      // A full batch may mean more are waiting; what failed waits for the next poll, so a batch of
+      // failures does not spin.
+      for (;;) {
+        const { seen, done } = await drainOnce();
+        if (seen < BATCH || done === 0) break;
       }
-    })();
-    return running;
-  }
-
-  const tick = () => {
-    drain()
-      .catch((err) => logger.error({ err }, 'draining the webhook inbox failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.pollIntervalMs);
-      });
-  };
+    },
+  });
 
   return {
     async receive(event) {
@@ -123,15 +104,8 @@ export function webhookInbox(options: InboxOptions): Inbox {
         throw e;
       }
     },
-    drain,
-    start() {
-      if (!timer && !stopped) timer = setTimeout(tick, 0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      await running?.catch(() => undefined);
-    },
+    drain: poller.poke,
+    start: poller.start,
+    stop: poller.stop,
   };
 }

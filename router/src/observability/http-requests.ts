@@ -1,0 +1,162 @@
+/**
+ * Following one GraphQL request over HTTP from arrival to answer, for the request series
+ * (metrics.ts) and the access log (access-log.ts):
+ *
+ *   begin       first on the GraphQL routes: starts the clock, fixes the request id (so the
+ *               router's context, its subgraph fetches and the access log share one), and on
+ *               close counts the request and writes its access log line, whatever answered it
+ *               (Apollo Server, an edge refusal, a bad body)
+ *   scope       after the JSON body parser: from here on the request's code runs in an
+ *               AsyncLocalStorage scope holding its observation. (Not earlier: the body parser
+ *               resumes from the socket's events, which would drop the scope.)
+ *   plugin      Apollo Server's hooks: the operation's name and type once it validated
+ *   formatError every error sent to a client passes through it, on HTTP and graphql-ws: it notes
+ *               the code in the current request's observation and counts edge refusals
+ *
+ * Errors answered without formatError (bad JSON, too large, wrong content type: edge/http-errors.ts)
+ * are read from the JSON body they are sent as.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Headers, requestInfo, type Logger } from '@campus/kit/core';
+import type { Request, RequestHandler, Response } from 'express';
+import type { GraphQLFormattedError } from 'graphql';
+import type { RouterContext } from '../context.ts';
+import type { FormatError } from '../edge/error-codes.ts';
+import { logAccess } from './access-log.ts';
+import type { OperationType, RouterMetrics } from './metrics.ts';
+import { outcomeOf, UNCODED } from './outcome.ts';
+
+interface Observation {
+  started: number;
+  requestId: string;
+  operationName: string | undefined;
+  operationType: OperationType;
+  validated: boolean;
+  /** Codes of the errors sent, in order. */
+  codes: string[];
+  context: Promise<RouterContext> | undefined;
+}
+
+export interface HttpRequestObservation {
+  begin: RequestHandler;
+  scope(contextOf: (req: Request) => Promise<RouterContext>): RequestHandler;
+  plugin: ApolloServerPlugin<RouterContext>;
+  /** Wraps the router's formatError (edge/error-codes.ts); used for HTTP and graphql-ws alike. */
+  formatError(inner: FormatError): FormatError;
+}
+
+/** A GraphQL request, not a CORS preflight or a browser asking for Sandbox's page. */
+function isGraphQLRequest(req: Request): boolean {
+  if (req.method === 'POST') return true;
+  if (req.method !== 'GET') return false;
+  const query = req.query as Record<string, unknown>;
+  return query.query !== undefined || query.extensions !== undefined;
+}
+
+function operationNameSent(req: Request): string | undefined {
+  const source = (req.method === 'GET' ? req.query : req.body) as { operationName?: unknown } | undefined;
+  const name = source && typeof source === 'object' ? source.operationName : undefined;
+  return typeof name === 'string' && name ? name : undefined;
+}
+
+const codeOf = (error: Pick<GraphQLFormattedError, 'extensions'>) => {
+  const code = error.extensions?.code;
+  return typeof code === 'string' ? code : UNCODED;
+};
+
+export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): HttpRequestObservation {
+  const scope = new AsyncLocalStorage<Observation>();
+  const observations = new WeakMap<Request, Observation>();
+
+  async function finish(req: Request, res: Response, observation: Observation): Promise<void> {
+    const seconds = (performance.now() - observation.started) / 1000;
+    const aborted = !res.writableFinished;
+    const status = res.statusCode;
+    const codes = aborted && !observation.codes.length ? ['CLIENT_CLOSED_REQUEST'] : observation.codes;
+    const { outcome, code } = outcomeOf(status, codes);
+    const operationName = observation.validated ? observation.operationName : operationNameSent(req);
+    metrics.request({ transport: 'http', operationName, operationType: observation.operationType, validated: observation.validated, outcome, code, seconds });
+    // Settled by now (Apollo Server awaited it to answer); a bad token is an anonymous request.
+    const viewer = await observation.context?.then((c) => c.viewer, () => null);
+    logAccess(logger, {
+      requestId: observation.requestId,
+      method: req.method,
+      operationName,
+      operationType: observation.operationType,
+      status,
+      outcome,
+      errorCode: code,
+      durationMs: seconds * 1000,
+      clientAddress: req.ip,
+      userId: viewer?.id ?? undefined,
+      ...(aborted ? { aborted } : {}),
+    });
+  }
+
+  return {
+    begin(req, res, next) {
+      if (!isGraphQLRequest(req)) return next();
+      const { requestId } = requestInfo(req);
+      // requestInfo() makes up a fresh id on every call when the client sent none (or a bad one):
+      // written back, every later reader (the context, signed fetches, this log) gets the same one.
+      req.headers[Headers.requestId] = requestId;
+      const observation: Observation = {
+        started: performance.now(),
+        requestId,
+        operationName: undefined,
+        operationType: 'unknown',
+        validated: false,
+        codes: [],
+        context: undefined,
+      };
+      observations.set(req, observation);
+      const json = res.json.bind(res);
+      res.json = (body: unknown) => {
+        // Errors that did not pass through formatError (edge/http-errors.ts): read them here.
+        const errors = (body as { errors?: unknown } | undefined)?.errors;
+        if (!observation.codes.length && Array.isArray(errors)) {
+          for (const error of errors as GraphQLFormattedError[]) {
+            observation.codes.push(codeOf(error));
+            metrics.refusal(error);
+          }
+        }
+        return json(body);
+      };
+      res.once('close', () => {
+        finish(req, res, observation).catch((err: unknown) => logger.warn({ err }, 'could not record a request'));
+      });
+      next();
+    },
+    scope(contextOf) {
+      return (req, _res, next) => {
+        const observation = observations.get(req);
+        if (!observation) return next();
+        observation.context = contextOf(req);
+        scope.run(observation, next);
+      };
+    },
+    plugin: {
+      async requestDidStart() {
+        const observation = scope.getStore();
+        if (!observation) return;
+        return {
+          async didResolveOperation(rc) {
+            if (!rc.operation) return;
+            observation.validated = true;
+            observation.operationName = rc.operationName ?? undefined;
+            observation.operationType = rc.operation.operation;
+          },
+        };
+      },
+    },
+    formatError(inner) {
+      return (formatted, error) => {
+        const result = inner(formatted, error);
+        scope.getStore()?.codes.push(codeOf(result));
+        metrics.refusal(result);
+        return result;
+      };
+    },
+  };
+}
