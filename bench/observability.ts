@@ -4,9 +4,12 @@
  * stack process (the subgraphs, lib/stack-process.ts) and a router process (its real entry point,
  * NODE_ENV=production, lib/router-process.ts):
  *
- *   off  tracing off, the default (no OTEL_EXPORTER_OTLP_ENDPOINT)
- *   on   tracing on in the router and every subgraph, exporting to a local OTLP/HTTP receiver that
- *        answers at once (lib/otlp-receiver.ts), so the cost measured is the services' own
+ *   off     tracing off, the default (no OTEL_EXPORTER_OTLP_ENDPOINT); metrics collected
+ *   on      tracing on in the router and every subgraph, exporting to a local OTLP/HTTP receiver
+ *           that answers at once (lib/otlp-receiver.ts), so the cost measured is the services' own
+ *   before  with `-- --against DIR`: the same from another checkout (installed and generated, e.g.
+ *           `git worktree add /tmp/before <commit before observability>`), which counts nothing
+ *           per request and traces nothing: what metrics and tracing cost together
  *
  * Both are loaded in turn, never at once, in interleaved rounds (off/on, then on/off, ...) so that
  * a drift of the machine over the run falls on both alike. The load is a closed loop: a fixed
@@ -45,7 +48,11 @@ const SCRAPE_INTERVAL_MS = 1000;
 // inherit this process's environment (lib/campus-stack.ts, lib/router-process.ts).
 for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
 
-type Variant = 'off' | 'on';
+type Variant = 'before' | 'off' | 'on';
+const againstAt = process.argv.indexOf('--against');
+const AGAINST = againstAt >= 0 ? process.argv[againstAt + 1] : undefined;
+if (againstAt >= 0 && !AGAINST) throw new Error('usage: npm run bench:observability [-- --against DIR]');
+const VARIANTS: Variant[] = AGAINST ? ['before', 'off', 'on'] : ['off', 'on'];
 interface Setup {
   variant: Variant;
   stack: CampusStack;
@@ -72,7 +79,8 @@ const setups: Setup[] = [];
 async function startSetup(variant: Variant): Promise<Setup> {
   const routerKey = generateServiceKeyPem();
   const tracing: Record<string, string> = variant === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint } : {};
-  const stack = await forkStack({ ROUTER_SIGNING_KEYS: routerKey, SEED_SCALE, LOG_LEVEL, ...tracing });
+  const root = variant === 'before' ? AGAINST : undefined;
+  const stack = await forkStack({ ROUTER_SIGNING_KEYS: routerKey, SEED_SCALE, LOG_LEVEL, ...tracing }, undefined, root);
   const router = await startRouterProcess({
     ROUTER_SIGNING_KEYS: routerKey,
     SUPERGRAPH_PATH: stack.supergraphPath,
@@ -82,9 +90,11 @@ async function startSetup(variant: Variant): Promise<Setup> {
     // The load comes from one address far above the production limit; the limits are not what is measured.
     RATE_LIMIT_ENABLED: 'false',
     ...tracing,
-  });
+  }, root);
   const subgraphs = Object.entries(stack.urls).filter(([name]) => name !== 'router');
-  return { variant, stack, router, metricsUrls: [new URL('/metrics', router.url).href, ...subgraphs.map(([, url]) => new URL('/metrics', url).href)] };
+  // The checkout compared against has no /metrics on its router: only its subgraphs' are scraped.
+  const routerMetrics = variant === 'before' ? [] : [new URL('/metrics', router.url).href];
+  return { variant, stack, router, metricsUrls: [...routerMetrics, ...subgraphs.map(([, url]) => new URL('/metrics', url).href)] };
 }
 
 /** GET every /metrics of the setup each second while the load runs, as a Prometheus scraping them would. */
@@ -136,7 +146,7 @@ const ratio = (on: number, off: number) => `${(on / off).toFixed(3)}x`;
 
 try {
   // One after the other: two stacks seeding at once would only take longer.
-  for (const variant of ['off', 'on'] as const) setups.push(await startSetup(variant));
+  for (const variant of VARIANTS) setups.push(await startSetup(variant));
   const byVariant = (v: Variant) => setups.find((s) => s.variant === v)!;
   // Warm-up (JIT, plan cache, connections, the exporter's first batches), not reported.
   for (const setup of setups) await load(setup, 0, 3_000);
@@ -144,13 +154,13 @@ try {
 
   const rounds: Round[] = [];
   for (let r = 1; r <= ROUNDS; r++) {
-    const order: Variant[] = r % 2 === 1 ? ['off', 'on'] : ['on', 'off'];
+    const order: Variant[] = r % 2 === 1 ? VARIANTS : [...VARIANTS].reverse();
     for (const variant of order) {
       const result = await load(byVariant(variant), r, ROUND_MS);
       rounds.push(result);
       const sorted = [...result.latencies].sort((a, b) => a - b);
       console.log(
-        `round ${r} tracing ${variant.padEnd(3)}: ${(result.ok / result.seconds).toFixed(1)} req/s, p50 ${fmtMs(percentile(sorted, 50))}, ` +
+        `round ${r} ${variant.padEnd(6)}: ${(result.ok / result.seconds).toFixed(1)} req/s, p50 ${fmtMs(percentile(sorted, 50))}, ` +
           `p99 ${fmtMs(percentile(sorted, 99))}, ${result.latencies.length - result.ok} errors, ${result.scrapes} scrapes`,
       );
     }
@@ -179,6 +189,7 @@ try {
   };
   const off = summary('off');
   const on = summary('on');
+  const before = AGAINST ? summary('before') : undefined;
   const errorsOf = (s: typeof off) => [...s.errors.values()].reduce((a, b) => a + b, 0);
   const roundRatios = off.perRound.map((o, i) => on.perRound[i]! / o);
 
@@ -202,6 +213,20 @@ try {
         ],
       ),
       `requests/s per round, on / off: ${roundRatios.map((r) => `${r.toFixed(3)}x`).join(', ')}`,
+      ...(before
+        ? [
+            `against ${AGAINST} (no per-request metrics, no tracing; its /metrics scraped where it has one):`,
+            table(
+              ['catalog query', 'before', 'off / before', 'on / before'],
+              [
+                ['requests/s (answered ok)', before.rps.toFixed(1), ratio(off.rps, before.rps), ratio(on.rps, before.rps)],
+                ['p50', fmtMs(before.p50), ratio(off.p50, before.p50), ratio(on.p50, before.p50)],
+                ['p99', fmtMs(before.p99), ratio(off.p99, before.p99), ratio(on.p99, before.p99)],
+                ['errors', String(errorsOf(before)), '', ''],
+              ],
+            ),
+          ]
+        : []),
       `OTLP receiver during the rounds: ${traced.exports - tracedBefore.exports} trace exports, ` +
         `${((traced.bytes - tracedBefore.bytes) / 2 ** 20).toFixed(1)} MiB` +
         (traced.otherPaths ? `; ${traced.otherPaths} requests to other paths` : ''),

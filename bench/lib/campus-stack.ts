@@ -18,11 +18,13 @@ export interface CampusStack extends StackReady {
   stop(): Promise<void>;
 }
 
-const ENTRY = fileURLToPath(new URL('./stack-process.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-export async function forkStack(env: Record<string, string>, readyTimeoutMs = 180_000): Promise<CampusStack> {
+/** `root`: the checkout whose stack runs (default this one; another for a side-by-side comparison). */
+export async function forkStack(env: Record<string, string>, readyTimeoutMs = 180_000, root: string = REPO): Promise<CampusStack> {
   const dataDir = mkdtempSync(join(tmpdir(), 'campus-bench-'));
-  const child = fork(ENTRY, [], {
+  const child = fork(join(root, 'bench/lib/stack-process.ts'), [], {
+    cwd: root,
     execArgv: ['--conditions=source', '--import', 'tsx'],
     env: { ...process.env, ...env, CAMPUS_DATA_DIR: dataDir },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -4,6 +4,7 @@
  */
 import { freePort } from '@campus/test-kit';
 import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitStatus, stopChild } from './stop-child.ts';
 
@@ -16,7 +17,7 @@ export interface RouterProcess {
   stop(): Promise<void>;
 }
 
-const ENTRY = fileURLToPath(new URL('../../router/src/index.ts', import.meta.url));
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const PROBE = new URL('./memory-probe.mjs', import.meta.url).href;
 
 async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
@@ -24,7 +25,10 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the router exited with ${child.exitCode}`);
     try {
-      if ((await fetch(`${url}/ready`)).ok) return;
+      const ready = await fetch(`${url}/ready`);
+      if (ready.ok) return;
+      // A checkout from before /ready existed (bench/observability.ts --against): /health it is.
+      if (ready.status === 404 && (await fetch(`${url}/health`)).ok) return;
     } catch {
       // Not listening yet.
     }
@@ -33,9 +37,11 @@ async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
   }
 }
 
-export async function startRouterProcess(env: Record<string, string>): Promise<RouterProcess> {
+/** `root`: the checkout whose router runs (default this one; another for a side-by-side comparison). */
+export async function startRouterProcess(env: Record<string, string>, root: string = REPO): Promise<RouterProcess> {
   const port = await freePort();
-  const child = fork(ENTRY, [], {
+  const child = fork(join(root, 'router/src/index.ts'), [], {
+    cwd: root,
     execArgv: ['--expose-gc', '--conditions=source', '--import', 'tsx', '--import', PROBE],
     env: { ...process.env, ...env, ROUTER_PORT: String(port), LOG_LEVEL: env.LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -9,7 +9,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan, type Span, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { SERVICE_ATTRIBUTE, serviceOf, type RunningTracing } from './tracing.ts';
+import { SERVICE_ATTRIBUTE, serviceOf, type RunningTracing } from './tracing-service.ts';
 
 export interface TracingSetup {
   /** service.name of every span of the process. */

@@ -31,25 +31,14 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Env } from './config.ts';
+import { withService, type RunningTracing } from './tracing-service.ts';
 
-/** The attribute naming the service a span belongs to (several share a process in the embedded stack). */
-export const SERVICE_ATTRIBUTE = 'campus.service';
-
-/** What tracing-sdk.ts hands back once a provider runs. */
-export interface RunningTracing {
-  tracer: Tracer;
-  /** Exports what is buffered (before a process exits). */
-  flush(): Promise<void>;
-  /** Stops the provider and unregisters it (and Prisma's instrumentation) from the API. */
-  shutdown(): Promise<void>;
-}
+export { SERVICE_ATTRIBUTE, serviceOf, withService, type RunningTracing } from './tracing-service.ts';
 
 let running: RunningTracing | undefined;
 let starting: Promise<void> | undefined;
 
 const propagator = new W3CTraceContextPropagator();
-/** The service a span belongs to, carried in the context so that child spans (Prisma's) get it too. */
-const SERVICE = createContextKey('campus.service');
 /** The server span of the request being served: where the GraphQL plugin writes the operation. */
 const REQUEST_SPAN = createContextKey('campus.request-span');
 
@@ -125,16 +114,6 @@ export async function shutdownTracing(): Promise<void> {
   running = undefined;
   starting = undefined;
   await was?.shutdown();
-}
-
-/** The service a span started in `ctx` belongs to (read by the SDK's span processor). */
-export function serviceOf(ctx: Context): string | undefined {
-  return ctx.getValue(SERVICE) as string | undefined;
-}
-
-/** A context for `service`'s spans: they and their children carry `campus.service`. */
-export function withService(ctx: Context, service: string): Context {
-  return ctx.setValue(SERVICE, service);
 }
 
 /** The context a caller's W3C headers (traceparent, tracestate) describe; ROOT_CONTEXT without them. */
