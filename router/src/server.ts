@@ -45,6 +45,7 @@ import { routerReadiness } from './readiness.ts';
 import { observeHttpRequests } from './observability/http-requests.ts';
 import { metricsEndpoint } from './observability/metrics-endpoint.ts';
 import { createRouterMetrics } from './observability/metrics.ts';
+import { outcomeOf } from './observability/outcome.ts';
 import type { MetricsRegistry } from '@campus/kit/core';
 import { createSubscriptionServer, type SubscriptionStats } from './subscriptions/ws-server.ts';
 
@@ -204,6 +205,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     admissionChecks: admission,
     rateLimits: createWsRateLimits(rateLimits, app.get('trust proxy fn'), metrics.upgradeRefused),
     onEventDelivered: metrics.eventDelivered,
+    onOperationAnswered: (answer) => metrics.request({ transport: 'ws', ...answer, ...outcomeOf(200, answer.codes) }),
   });
   metrics.watch({ tracker, subscriptionStats: () => subscriptions.stats() });
   httpServer.on('upgrade', (req, socket, head) => {

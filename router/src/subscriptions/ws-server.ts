@@ -73,6 +73,22 @@ export interface SubscriptionServerOptions {
   rateLimits: WsRateLimits;
   /** Called for each subscription result sent to a client (the router's metrics count them). */
   onEventDelivered?: () => void;
+  /**
+   * Called once per operation a client sends over the socket, when its answer is decided: a
+   * refusal, a query's or mutation's result, a subscription that started (the router's metrics
+   * count them as they count HTTP requests).
+   */
+  onOperationAnswered?: (answer: WsOperationAnswer) => void;
+}
+
+export interface WsOperationAnswer {
+  operationName: string | undefined;
+  operationType: 'query' | 'mutation' | 'subscription' | 'unknown';
+  /** Whether the operation parsed and validated. */
+  validated: boolean;
+  /** extensions.code of each error sent with the answer, in order. */
+  codes: string[];
+  seconds: number;
 }
 
 export interface SubscriptionStats {
@@ -196,6 +212,23 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     // Results from Apollo Server (queries over the socket) arrive formatted already.
     errors.map((e) => (e instanceof GraphQLError ? formatError(e.toJSON(), e) : e));
 
+  // Queries and mutations admitted over a socket and not yet answered, per connection and id.
+  type PendingAnswer = Omit<WsOperationAnswer, 'codes' | 'seconds'> & { started: number };
+  const pendingByConnection = new WeakMap<object, Map<string, PendingAnswer>>();
+  const pendingAnswers = (ctx: object) => {
+    let pending = pendingByConnection.get(ctx);
+    if (!pending) pendingByConnection.set(ctx, (pending = new Map()));
+    return pending;
+  };
+  const answered = (answer: WsOperationAnswer) => options.onOperationAnswered?.(answer);
+  const settle = (ctx: object, id: string, errors: readonly { extensions?: { code?: unknown } }[]) => {
+    const pending = pendingAnswers(ctx).get(id);
+    if (!pending) return;
+    pendingAnswers(ctx).delete(id);
+    const { started, ...answer } = pending;
+    answered({ ...answer, codes: codesOf(errors), seconds: (performance.now() - started) / 1000 });
+  };
+
   const server = useServer<Record<string, unknown>, Extra>(
     {
       isProd: options.production,
@@ -238,14 +271,19 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         await connection.upstream.dispose();
       },
       onSubscribe: async (ctx, id, payload) => {
+        const started = performance.now();
+        const refuse = (errors: readonly GraphQLError[]) => {
+          answered({ operationName: payload.operationName ?? undefined, operationType: 'unknown', validated: false, codes: codesOf(errors), seconds: (performance.now() - started) / 1000 });
+          return errors;
+        };
         const session = ctx.extra.session;
-        if (session?.ended !== undefined) return [withoutHttp(sessionEnded(session.ended))];
+        if (session?.ended !== undefined) return refuse([withoutHttp(sessionEnded(session.ended))]);
         // graphql-ws lists this operation in ctx.subscriptions already, so the count includes it.
         const refused = await options.rateLimits.checkOperation(ctx.extra.connection!, Object.keys(ctx.subscriptions).length);
-        if (refused) return [refused];
+        if (refused) return refuse([refused]);
         // A persisted-query id becomes its listed text before any check (edge/trusted-documents.ts).
         const query = options.resolveQuery ? options.resolveQuery(payload) : payload.query;
-        if (query instanceof GraphQLError) return [query];
+        if (query instanceof GraphQLError) return refuse([query]);
         const prepared = await prepare(options.tracker.current(), options, {
           connection: ctx.extra.connection!,
           query,
@@ -253,7 +291,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           variables: payload.variables,
           headers: ctx.extra.request.headers,
         });
-        if (!Array.isArray(prepared)) session?.started(id, (prepared as ExecutionArgs).document, payload.operationName ?? undefined);
+        if (Array.isArray(prepared)) return refuse(prepared);
+        const document = (prepared as ExecutionArgs).document;
+        session?.started(id, document, payload.operationName ?? undefined);
+        const operation = getOperationAST(document, payload.operationName);
+        const operationType: WsOperationAnswer['operationType'] = operation?.operation ?? 'unknown';
+        // Named as the client named it, or by the document's one operation.
+        const pending: PendingAnswer = { operationName: payload.operationName ?? operation?.name?.value, operationType, validated: true, started };
+        // A subscription is answered once it is admitted; a query or mutation by its result (onNext, onError).
+        if (operationType === 'subscription') {
+          answered({ operationName: pending.operationName, operationType, validated: true, codes: [], seconds: (performance.now() - started) / 1000 });
+        }
+        else pendingAnswers(ctx).set(id, pending);
         return prepared;
       },
       subscribe: (args) => {
@@ -285,13 +334,19 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       },
       onNext: (ctx, id, _payload, args, result): FormattedExecutionResult => {
         ctx.extra.session?.delivered(id);
+        settle(ctx, id, result.errors ?? []);
         // onNext also carries the single result of a query or mutation sent over the socket; only subscription events count.
         if (options.onEventDelivered && getOperationAST(args.document, args.operationName)?.operation === 'subscription') options.onEventDelivered();
         const { errors, ...rest } = result;
         return errors ? { ...rest, errors: format(errors) } : rest;
       },
-      onError: (_ctx, _id, _payload, errors) => format(errors),
+      onError: (ctx, id, _payload, errors) => {
+        settle(ctx, id, errors);
+        return format(errors);
+      },
       onComplete: (ctx, id) => {
+        // A query the client cancelled before its answer: nothing was answered, nothing counted.
+        pendingAnswers(ctx).delete(id);
         ctx.extra.session?.finished(id);
       },
     },
@@ -310,4 +365,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       await server.dispose();
     },
   };
+}
+
+/** The codes of errors as a client gets them; an uncoded one is ours (observability/outcome.ts). */
+function codesOf(errors: readonly { extensions?: { code?: unknown } }[]): string[] {
+  return errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR'));
 }

@@ -228,6 +228,19 @@ describe('router metrics and access log', () => {
       await updates.nth(0);
       expect(sample(await own.metrics(), 'campus_router_subscription_events_delivered_total')).toBe(updates.results.length);
 
+      // Operations over the socket are requests too (transport "ws"): the subscription once admitted,
+      // a query by its answer, a refused one as a client error with its code.
+      const answered = await socket.execute(`query MetricsOverWs { courses(first: 1) { edges { node { id } } } }`);
+      expect(answered.errors).toBeUndefined();
+      // graphql-ws answers an invalid operation with an error message (its errors), which execute rejects with.
+      const refused = await socket.execute(`query MetricsInvalidOverWs { nope }`).then(() => undefined, (e: unknown) => e);
+      expect(JSON.stringify(refused)).toContain('GRAPHQL_VALIDATION_FAILED');
+      const ws = await own.metrics();
+      expect(sample(ws, 'campus_router_requests_total', { transport: 'ws', operation_type: 'subscription', outcome: 'ok' })).toBe(1);
+      expect(sample(ws, 'campus_router_requests_total', { transport: 'ws', operation_name: 'MetricsOverWs', operation_type: 'query', outcome: 'ok' })).toBe(1);
+      expect(sample(ws, 'campus_router_requests_total', { transport: 'ws', outcome: 'client_error', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+      expect(sample(ws, 'campus_router_request_duration_seconds_count', { transport: 'ws' })).toBe(3);
+
       await socket.close();
       await waitFor(async () => (await gauges()).join() === '0,0,0', 'the gauges back at zero');
     });
