@@ -3,7 +3,9 @@
  * commands (npm run typecheck, build, ...) without touching the working tree: the files git knows
  * (tracked, and new ones not ignored; not dist/, src/generated/, .turbo/ or .data/), and a
  * node_modules whose packages are this checkout's installed ones but whose @campus/* workspaces
- * are the copy's own, as `npm ci` in the copy would have linked them.
+ * are the copy's own, as `npm ci` in the copy would have linked them. A workspace's own
+ * node_modules (where npm puts a version that differs from the one hoisted to the root, as the
+ * kit's OpenTelemetry SDK does) is linked into the copy's workspace the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
@@ -38,6 +40,16 @@ export function copyRepository(label: string): RepoCopy {
   for (const entry of readdirSync(join(REPO_ROOT, 'node_modules', '@campus'))) {
     const workspace = relative(REPO_ROOT, realpathSync(join(REPO_ROOT, 'node_modules', '@campus', entry)));
     symlinkSync(join(dir, workspace), join(modules, '@campus', entry));
+    const own = join(REPO_ROOT, workspace, 'node_modules');
+    if (existsSync(own)) linkInstalled(own, join(dir, workspace, 'node_modules'));
   }
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Links each installed package of `from` (a workspace's node_modules) into `to`, leaving tool caches out. */
+function linkInstalled(from: string, to: string): void {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from)) {
+    if (!CACHES.has(entry)) symlinkSync(join(from, entry), join(to, entry));
+  }
 }
