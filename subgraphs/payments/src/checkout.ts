@@ -22,7 +22,7 @@ import { Prisma, type Payment, type PrismaClient } from './generated/prisma/clie
 import { bindKey, claimKey, LostClaimError, releaseKey, requestHash, type KeyPolicy, type KeyScope } from './idempotency.ts';
 import type { LiveUpdates } from './live-updates.ts';
 import { purchaseLockFor } from './payment-state.ts';
-import type { PaymentProvider } from './provider/provider.ts';
+import type { CreatePaymentRequest, PaymentProvider } from './provider/provider.ts';
 import type { CourseFacts, CoursesClient } from './remote/courses-client.ts';
 import type { UsersClient } from './remote/users-client.ts';
 
@@ -152,17 +152,25 @@ async function resume(deps: CheckoutDeps, payment: Payment, paymentMethod: strin
   return stalled ? charge(deps, payment, paymentMethod) : payment;
 }
 
+/**
+ * What the provider is asked to charge for `payment`. Its idempotency key is the payment id, so
+ * asking again (a resumed checkout) never charges twice.
+ */
+export function paymentRequest(payment: Payment, paymentMethod: string): CreatePaymentRequest {
+  return {
+    paymentId: payment.id,
+    amount: payment.amount,
+    currency: payment.currency,
+    paymentMethod,
+    description: payment.courseTitle,
+    idempotencyKey: payment.id,
+  };
+}
+
 /** Hands the payment to the provider; a provider that cannot be reached fails it, charging nothing. */
 async function charge(deps: CheckoutDeps, payment: Payment, paymentMethod: string): Promise<Payment> {
   try {
-    const created = await deps.provider.createPayment({
-      paymentId: payment.id,
-      amount: payment.amount,
-      currency: payment.currency,
-      paymentMethod,
-      description: payment.courseTitle,
-      idempotencyKey: payment.id,
-    });
+    const created = await deps.provider.createPayment(paymentRequest(payment, paymentMethod));
     // Only fills in what the webhook may not have set yet; the status is the webhook's to change.
     await deps.prisma.payment.updateMany({
       where: { id: payment.id, providerPaymentId: null },

@@ -6,6 +6,7 @@
 import type { DomainEvent } from '@campus/kit/events';
 import { waitFor } from '@campus/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentRequest } from '../src/checkout.ts';
 import type { Payment } from '../src/generated/prisma/client.ts';
 import { pendingPayment } from './fixtures.ts';
 import { startPayments, type PaymentsHarness } from './harness.ts';
@@ -28,16 +29,7 @@ describe('reconciliation of payments left PENDING', () => {
   /** A payment checkout created a while ago, handed to the provider with `paymentMethod` (or never). */
   async function overdue(paymentMethod: string | null): Promise<Payment> {
     const payment = await pendingPayment(prisma());
-    const created = paymentMethod
-      ? await h.service.provider.createPayment({
-          paymentId: payment.id,
-          amount: payment.amount,
-          currency: payment.currency,
-          paymentMethod,
-          description: payment.courseTitle,
-          idempotencyKey: payment.id,
-        })
-      : null;
+    const created = paymentMethod ? await h.service.provider.createPayment(paymentRequest(payment, paymentMethod)) : null;
     // Aged only once the provider has it: from then on the poll may reconcile it.
     return prisma().payment.update({
       where: { id: payment.id },

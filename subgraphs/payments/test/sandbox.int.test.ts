@@ -12,20 +12,14 @@ import { randomUUID } from 'node:crypto';
 import { createMemoryEventBus } from '@campus/kit/events';
 import { waitFor } from '@campus/test-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paymentRequest } from '../src/checkout.ts';
 import { pendingPayment } from './fixtures.ts';
 import { startPayments, testDatabase, type TestDatabase } from './harness.ts';
 import type { Payment } from '../src/generated/prisma/client.ts';
 import type { PaymentsService } from '../src/service.ts';
 
 const charge = (service: PaymentsService, payment: Payment, paymentMethod: string) =>
-  service.provider.createPayment({
-    paymentId: payment.id,
-    amount: payment.amount,
-    currency: payment.currency,
-    paymentMethod,
-    description: payment.courseTitle,
-    idempotencyKey: payment.id,
-  });
+  service.provider.createPayment(paymentRequest(payment, paymentMethod));
 
 describe('the sandbox provider across restarts', () => {
   const bus = createMemoryEventBus();
