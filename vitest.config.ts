@@ -9,8 +9,9 @@ import { defineConfig } from 'vitest/config';
  *   *.int.test.ts  integration: a real database (PostgreSQL when TEST_DATABASE_URL is set, PGlite otherwise)
  *   *.e2e.test.ts  end to end: subgraphs and router on free ports, talked to over HTTP and WebSocket
  */
-// *.tooling.test.ts run apart, with `npm run test:tooling` (vitest.tooling.config.ts).
-const exclude = ['**/node_modules/**', '**/.data/**', '**/*.tooling.test.ts', '**/*.faults.test.ts'];
+// *.tooling.test.ts, *.faults.test.ts and *.scale.test.ts run apart: `npm run test:tooling`,
+// `test:faults` and `test:scale-out` (vitest.tooling.config.ts, vitest.faults.config.ts, vitest.scale.config.ts).
+const exclude = ['**/node_modules/**', '**/.data/**', '**/*.tooling.test.ts', '**/*.faults.test.ts', '**/*.scale.test.ts'];
 
 /**
  * graphql ships CommonJS (`main`) and ESM (`module`) builds and no `exports` map. Node, and so
