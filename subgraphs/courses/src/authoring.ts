@@ -2,9 +2,12 @@
  * Course authoring: create, edit and move courses through DRAFT → PUBLISHED → ARCHIVED (and back to
  * DRAFT). Who may call these is decided in permissions.ts; these enforce the rules of the course
  * itself. Every change writes a CourseUpdated outbox row in its own transaction and, once
- * committed, tells courseUpdated subscribers.
+ * committed, tells courseUpdated subscribers. A change made by someone other than the course's
+ * instructor (an admin) also writes AuditRecorded in that transaction (outbox.ts), as does a course
+ * an admin creates for another instructor.
  */
 import { badUserInput, conflict, displayText, lineText, longText, notFound, parseInput } from '@campus/kit/core';
+import type { AuditDetails } from '@campus/kit/events';
 import type { Viewer } from '@campus/kit/identity';
 import { z } from 'zod';
 import { languageTag } from './catalog.ts';
@@ -12,7 +15,7 @@ import { isUniqueViolation, retryOnUniqueViolation, type CoursesDomain } from '.
 import { CourseCategory, CourseLevel } from './generated/prisma/enums.ts';
 import type { Course, CourseStatus, Prisma } from './generated/prisma/client.ts';
 import { isValidStoredPrice, moneyInput } from './money.ts';
-import { recordCourseUpdated } from './outbox.ts';
+import { recordCourseChangeBy, recordCourseUpdated } from './outbox.ts';
 import { firstFreeSlug, slugify, slugInput } from './slugs.ts';
 
 type Tx = Prisma.TransactionClient;
@@ -61,11 +64,19 @@ async function freeSlug(tx: Tx, title: string): Promise<string> {
   return firstFreeSlug(base, taken.map((c) => c.slug));
 }
 
-/** Writes the outbox row with the change, then tells subscribers once it is committed. */
-async function commitCourseChange(domain: CoursesDomain, change: (tx: Tx) => Promise<Course>): Promise<Course> {
+/** What an audited change records: who, and the action's name (`_by_admin` is added, outbox.ts). */
+interface ChangeAudit {
+  actor: Viewer;
+  action: string;
+  details?: AuditDetails;
+}
+
+/** Writes the outbox rows with the change, then tells subscribers once it is committed. */
+async function commitCourseChange(domain: CoursesDomain, change: (tx: Tx) => Promise<Course>, audit?: ChangeAudit): Promise<Course> {
   const course = await domain.prisma.$transaction(async (tx) => {
     const changed = await change(tx);
     await recordCourseUpdated(tx, changed);
+    if (audit) await recordCourseChangeBy(tx, audit.actor, changed, audit.action, audit.details);
     return changed;
   });
   domain.outboxCommitted();
@@ -75,22 +86,27 @@ async function commitCourseChange(domain: CoursesDomain, change: (tx: Tx) => Pro
 
 export async function createCourse(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Course> {
   const data = parseInput(createInput, input);
+  // Only admins may name another instructor (permissions.ts): a course made in someone else's name is audited.
+  const audit = { actor, action: 'courses.course.created' };
   const create = () =>
-    commitCourseChange(domain, async (tx) =>
-      tx.course.create({
-        data: {
-          slug: data.slug ?? (await freeSlug(tx, data.title)),
-          title: data.title,
-          subtitle: data.subtitle,
-          description: data.description ?? '',
-          level: data.level ?? 'ALL_LEVELS',
-          language: data.language ?? 'en',
-          category: data.category,
-          priceAmount: data.price?.amount ?? null,
-          priceCurrency: data.price?.currency ?? null,
-          instructorId: data.instructorId ?? actor.id,
-        },
-      }),
+    commitCourseChange(
+      domain,
+      async (tx) =>
+        tx.course.create({
+          data: {
+            slug: data.slug ?? (await freeSlug(tx, data.title)),
+            title: data.title,
+            subtitle: data.subtitle,
+            description: data.description ?? '',
+            level: data.level ?? 'ALL_LEVELS',
+            language: data.language ?? 'en',
+            category: data.category,
+            priceAmount: data.price?.amount ?? null,
+            priceCurrency: data.price?.currency ?? null,
+            instructorId: data.instructorId ?? actor.id,
+          },
+        }),
+      audit,
     );
   if (!data.slug) return retryOnUniqueViolation(create); // a generated slug lost a race: pick the next
   try {
@@ -101,7 +117,7 @@ export async function createCourse(domain: CoursesDomain, actor: Viewer, input: 
   }
 }
 
-export async function updateCourse(domain: CoursesDomain, input: unknown): Promise<Course> {
+export async function updateCourse(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Course> {
   const { courseId, price, ...fields } = parseInput(updateInput, input);
   const changes: Prisma.CourseUpdateInput = {};
   if (fields.title != null) changes.title = fields.title;
@@ -122,7 +138,11 @@ export async function updateCourse(domain: CoursesDomain, input: unknown): Promi
     throw badUserInput('input.description', 'input.description: a published course needs a description; unpublish it first to clear it.');
   }
   try {
-    return await commitCourseChange(domain, (tx) => tx.course.update({ where: { id: courseId }, data: changes }));
+    return await commitCourseChange(domain, (tx) => tx.course.update({ where: { id: courseId }, data: changes }), {
+      actor,
+      action: 'courses.course.updated',
+      details: { fields: Object.keys(changes).sort().join(',') },
+    });
   } catch (e) {
     if (isUniqueViolation(e)) throw slugTaken();
     throw e;
@@ -153,12 +173,19 @@ export async function lockCourse(tx: Tx, courseId: string): Promise<Course> {
   return course;
 }
 
+const ACTIONS: Record<CourseStatus, string> = {
+  PUBLISHED: 'courses.course.published',
+  DRAFT: 'courses.course.unpublished',
+  ARCHIVED: 'courses.course.archived',
+};
+
 /**
  * Moves a course to `to` from one of `from`; a course already there is returned unchanged (so
  * retrying a publish is harmless). `check` may refuse the move after the row is locked.
  */
 async function transition(
   domain: CoursesDomain,
+  actor: Viewer,
   input: unknown,
   to: CourseStatus,
   from: CourseStatus[],
@@ -176,12 +203,13 @@ async function transition(
     }
     await check(tx, course);
     return tx.course.update({ where: { id: courseId }, data: { status: to, ...changes(course) } });
-  });
+  }, { actor, action: ACTIONS[to], details: { from: current.status, to } });
 }
 
-export function publishCourse(domain: CoursesDomain, input: unknown): Promise<Course> {
+export function publishCourse(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Course> {
   return transition(
     domain,
+    actor,
     input,
     'PUBLISHED',
     ['DRAFT', 'ARCHIVED'],
@@ -198,10 +226,10 @@ export function publishCourse(domain: CoursesDomain, input: unknown): Promise<Co
   );
 }
 
-export function unpublishCourse(domain: CoursesDomain, input: unknown): Promise<Course> {
-  return transition(domain, input, 'DRAFT', ['PUBLISHED', 'ARCHIVED'], () => ({ archivedAt: null }));
+export function unpublishCourse(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Course> {
+  return transition(domain, actor, input, 'DRAFT', ['PUBLISHED', 'ARCHIVED'], () => ({ archivedAt: null }));
 }
 
-export function archiveCourse(domain: CoursesDomain, input: unknown): Promise<Course> {
-  return transition(domain, input, 'ARCHIVED', ['DRAFT', 'PUBLISHED'], () => ({ archivedAt: new Date() }));
+export function archiveCourse(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Course> {
+  return transition(domain, actor, input, 'ARCHIVED', ['DRAFT', 'PUBLISHED'], () => ({ archivedAt: new Date() }));
 }

@@ -1,13 +1,16 @@
 /**
  * The curriculum: lessons in a gapless 1-based order. Every change first bumps the course's
  * updatedAt, which also locks the course row, so concurrent edits of one course queue up instead of
- * computing positions from each other's half-written state.
+ * computing positions from each other's half-written state. A change made by someone other than the
+ * course's instructor (an admin) writes AuditRecorded in its transaction (outbox.ts).
  */
 import { badUserInput, conflict, displayText, longText, notFound, parseInput } from '@campus/kit/core';
 import { z } from 'zod';
 import { LessonContentType } from './generated/prisma/enums.ts';
 import type { Course, Lesson, Prisma } from './generated/prisma/client.ts';
+import type { Viewer } from '@campus/kit/identity';
 import type { CoursesDomain } from './domain.ts';
+import { recordCourseChangeBy } from './outbox.ts';
 
 type Tx = Prisma.TransactionClient;
 
@@ -111,10 +114,12 @@ async function completeFinishedEnrollments(tx: Tx, courseId: string): Promise<vo
 }
 
 async function afterCurriculumChange(domain: CoursesDomain, course: Course): Promise<void> {
+  // An admin's change wrote an audit entry: relay it now rather than at the next poll.
+  domain.outboxCommitted();
   await domain.live.courseChanged(course);
 }
 
-export async function addLesson(domain: CoursesDomain, input: unknown): Promise<Lesson> {
+export async function addLesson(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Lesson> {
   const data = parseInput(addInput, input);
   const type = data.contentType ?? 'TEXT';
   const content = checkedContent(type, data.content);
@@ -135,6 +140,7 @@ export async function addLesson(domain: CoursesDomain, input: unknown): Promise<
     });
     if (position <= ids.length) await renumber(tx, course.id, [...ids.slice(0, position - 1), created.id, ...ids.slice(position - 1)]);
     const lesson = { ...created, position };
+    await recordCourseChangeBy(tx, actor, course, 'courses.lesson.added', { lessonId: lesson.id });
     return { course, lesson };
   });
   await afterCurriculumChange(domain, course);
@@ -143,7 +149,7 @@ export async function addLesson(domain: CoursesDomain, input: unknown): Promise<
   return lesson;
 }
 
-export async function updateLesson(domain: CoursesDomain, input: unknown): Promise<Lesson> {
+export async function updateLesson(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Lesson> {
   const data = parseInput(updateInput, input);
   const { course, lesson } = await domain.prisma.$transaction(async (tx) => {
     const current = await tx.lesson.findUnique({ where: { id: data.lessonId } });
@@ -167,13 +173,14 @@ export async function updateLesson(domain: CoursesDomain, input: unknown): Promi
     }
     const course = await touchCourse(tx, current.courseId);
     const lesson = Object.keys(changes).length ? await tx.lesson.update({ where: { id: current.id }, data: changes }) : current;
+    await recordCourseChangeBy(tx, actor, course, 'courses.lesson.updated', { lessonId: lesson.id, fields: Object.keys(changes).sort().join(',') });
     return { course, lesson };
   });
   await afterCurriculumChange(domain, course);
   return lesson;
 }
 
-export async function reorderLessons(domain: CoursesDomain, input: unknown): Promise<Course> {
+export async function reorderLessons(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<Course> {
   const { courseId, lessonIds } = parseInput(reorderInput, input);
   const course = await domain.prisma.$transaction(async (tx) => {
     const course = await touchCourse(tx, courseId);
@@ -190,13 +197,14 @@ export async function reorderLessons(domain: CoursesDomain, input: unknown): Pro
       throw badUserInput('input.lessonIds', `input.lessonIds: must list every lesson of the course; missing ${missing.join(', ')}.`);
     }
     await renumber(tx, courseId, lessonIds);
+    await recordCourseChangeBy(tx, actor, course, 'courses.lessons.reordered');
     return course;
   });
   await afterCurriculumChange(domain, course);
   return course;
 }
 
-export async function deleteLesson(domain: CoursesDomain, input: unknown): Promise<{ deletedLessonId: string; course: Course }> {
+export async function deleteLesson(domain: CoursesDomain, actor: Viewer, input: unknown): Promise<{ deletedLessonId: string; course: Course }> {
   const { lessonId } = parseInput(lessonIdInput, input);
   const course = await domain.prisma.$transaction(async (tx) => {
     const lesson = await tx.lesson.findUnique({ where: { id: lessonId }, select: { courseId: true } });
@@ -206,6 +214,7 @@ export async function deleteLesson(domain: CoursesDomain, input: unknown): Promi
     await tx.lesson.delete({ where: { id: lessonId } });
     await renumber(tx, course.id, await lessonIdsInOrder(tx, course.id));
     await completeFinishedEnrollments(tx, course.id);
+    await recordCourseChangeBy(tx, actor, course, 'courses.lesson.deleted', { lessonId });
     return course;
   });
   await afterCurriculumChange(domain, course);

@@ -10,6 +10,7 @@ import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { retryOnUniqueViolation, type CoursesDomain } from './domain.ts';
 import type { Enrollment, EnrollmentSource, Prisma } from './generated/prisma/client.ts';
+import { recordAudit } from './outbox.ts';
 import { canManageCourse, grantsAccess } from './visibility.ts';
 
 type Tx = Prisma.TransactionClient;
@@ -139,13 +140,25 @@ const adminEnrollInput = z.object({ userId: z.uuid('must be a user id'), courseI
 
 /**
  * An admin gives a user access to any course, free or paid, or restores revoked access. The user
- * is not checked here: users are another service's; an unknown id simply never signs in.
+ * is not checked here: users are another service's; an unknown id simply never signs in. Audited
+ * (`courses.enrollment.granted_by_admin`), also when the user already had access: the attempt is
+ * the privileged act.
  */
 export async function adminEnroll(domain: CoursesDomain, admin: Viewer, input: unknown): Promise<Enrollment> {
   const { userId, courseId } = parseInput(adminEnrollInput, input);
-  return commitGrant(domain, async (tx) => {
+  const enrollment = await commitGrant(domain, async (tx) => {
     const course = await tx.course.findUnique({ where: { id: courseId }, select: { id: true } });
     if (!course) throw notFound('Course', courseId);
-    return grantAccess(tx, { userId, courseId, source: 'ADMIN', reason: 'admin', actorId: admin.id });
+    const result = await grantAccess(tx, { userId, courseId, source: 'ADMIN', reason: 'admin', actorId: admin.id });
+    // In the grant's transaction: no admin grant commits without its audit entry, none rolled back leaves one.
+    await recordAudit(tx, admin, 'courses.enrollment.granted_by_admin', result.enrollment.id, {
+      userId,
+      courseId,
+      status: result.enrollment.status,
+      changed: result.changed,
+    });
+    return result;
   });
+  domain.outboxCommitted();
+  return enrollment;
 }

@@ -8,10 +8,16 @@
  * for a database hiccup and wrong for an event that can never succeed (malformed, or naming a
  * course that does not exist): those are logged loudly and acknowledged instead of being retried
  * forever. Either way the event is answered (fulfillment.ts), so payments stops publishing it.
+ *
+ * Users' privacy sagas (docs/privacy.md): DataExportRequested is answered with courses' part
+ * (data-export.ts), AccountErasureRequested with courses' erasure step (erasure.ts). Every delivery
+ * is answered again, since the previous answer may be the one that got lost.
  */
 import { isGraphQLErrorWithCode, type Logger } from '@campus/kit/core';
 import { consumeEvents, EVENTS, type DomainEvent, type EventBus, type EventPayload } from '@campus/kit/events';
+import { answerExport } from './data-export.ts';
 import type { CoursesDomain } from './domain.ts';
+import { eraseAccount } from './erasure.ts';
 import { CONSUMER, enrollAfterPurchase, recordAnswer, revokeAfterRefund, type FulfillmentResult, type PaymentFact } from './fulfillment.ts';
 
 export interface EventHandlerDeps {
@@ -47,5 +53,16 @@ export function registerEventHandlers(bus: EventBus, deps: EventHandlerDeps): Pr
   return consumeEvents(bus, CONSUMER, {
       PaymentSucceeded: apply(enrollAfterPurchase, EVENTS.EnrollmentGranted),
       PaymentRefunded: apply(revokeAfterRefund, EVENTS.EnrollmentRevoked),
+      DataExportRequested: async (event) => {
+        await answerExport(domain.prisma, { eventId: event.id, ...event.payload });
+        domain.outboxCommitted();
+        logger.info({ eventId: event.id, exportId: event.payload.exportId }, 'data export part answered');
+      },
+      AccountErasureRequested: async (event) => {
+        const { deletionId, userId, pseudonym } = event.payload;
+        const { summary, first } = await eraseAccount(domain, { eventId: event.id, deletionId, userId, pseudonym });
+        // Counts only: the log must not keep what the step erased.
+        logger.info({ eventId: event.id, deletionId, first, summary }, 'erasure step done');
+      },
     }, logger);
 }

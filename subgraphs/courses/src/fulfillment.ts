@@ -7,6 +7,12 @@
  *     the late purchase sees it and does not grant access for money already returned.
  * Fulfilment ignores the course's status: the money was taken, so an archived course is still given.
  *
+ * A payment event can arrive after courses erased its buyer (erasure.ts "Late payment events": a
+ * payment or refund in flight at erasure time, a republished event). It is then applied to the
+ * pseudonymous id the buyer's enrollments were anonymized under: the enrollment is created, restored
+ * or revoked under that id, the answer names that id and that enrollment, and no live update is
+ * published (nobody subscribes as the pseudonymous id, and nothing is published about the erased user).
+ *
  * Every payment event is answered (docs/delivery.md): EnrollmentGranted or EnrollmentRevoked,
  * naming the event and the enrollment as it now is, written to the outbox with the effect. Payments
  * publishes the payment event again until it hears the answer, so a redelivered event (a
@@ -17,6 +23,7 @@ import { EVENTS, handleOnce, type EventPayloadInput } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
 import { retryOnUniqueViolation } from './domain.ts';
 import { findEnrollment, grantAccess, revokeAccess, type EnrollmentResult } from './enrollments.ts';
+import { erasedAs, lockUser } from './erasure.ts';
 import type { Enrollment, Prisma } from './generated/prisma/client.ts';
 
 /** The consumer name in ProcessedEvent, and the bus consumer group. */
@@ -50,8 +57,32 @@ type Tx = Prisma.TransactionClient;
 /** The answer to a payment event: EnrollmentGranted for a purchase, EnrollmentRevoked for a refund. */
 type Answer = typeof EVENTS.EnrollmentGranted | typeof EVENTS.EnrollmentRevoked;
 
-/** Writes the answer to `fact` to the outbox: the enrollment of its buyer as it is in `tx` now. */
+/** The fact as courses applies it: `userId` is the buyer's pseudonymous id once courses erased them. */
+interface Applicable {
+  fact: PaymentFact;
+  erased: boolean;
+}
+
+/**
+ * Resolves whom `fact` applies to, holding the buyer's erasure lock (erasure.ts `lockUser`) for
+ * the rest of the transaction: an erasure step of the buyer has committed before, or starts after.
+ */
+async function applicable(tx: Tx, fact: PaymentFact): Promise<Applicable> {
+  await lockUser(tx, fact.userId);
+  const pseudonymousId = await erasedAs(tx, fact.userId);
+  return pseudonymousId ? { fact: { ...fact, userId: pseudonymousId }, erased: true } : { fact, erased: false };
+}
+
+/**
+ * Writes the answer to `fact` to the outbox: the enrollment of its buyer as it is in `tx` now
+ * (under the pseudonymous id when the buyer has been erased).
+ */
 export async function recordAnswer(tx: Tx, answer: Answer, fact: PaymentFact): Promise<void> {
+  await writeAnswer(tx, answer, (await applicable(tx, fact)).fact);
+}
+
+/** recordAnswer for a fact already resolved by `applicable`. */
+async function writeAnswer(tx: Tx, answer: Answer, fact: PaymentFact): Promise<void> {
   const enrollment = await findEnrollment(tx, fact.userId, fact.courseId);
   const payload: EventPayloadInput<Answer> = {
     acknowledges: fact.eventId,
@@ -69,17 +100,20 @@ async function once(
   domain: CoursesDomain,
   fact: PaymentFact,
   answer: Answer,
-  effect: (tx: Tx) => Promise<EnrollmentResult | null>,
+  effect: (tx: Tx, subject: PaymentFact) => Promise<EnrollmentResult | null>,
 ): Promise<FulfillmentResult> {
   let result: EnrollmentResult | null = null;
+  let erased = false;
   const first = await retryOnUniqueViolation(() =>
     handleOnce(domain.prisma, CONSUMER, { id: fact.eventId }, async (tx) => {
       // An unknown course can never succeed: NOT_FOUND rolls back (the event stays unprocessed)
       // and tells the handler not to have it redelivered.
       const course = await tx.course.findUnique({ where: { id: fact.courseId }, select: { id: true } });
       if (!course) throw notFound('Course', fact.courseId);
-      result = await effect(tx);
-      await recordAnswer(tx, answer, fact);
+      const subject = await applicable(tx, fact);
+      erased = subject.erased;
+      result = await effect(tx, subject.fact);
+      await writeAnswer(tx, answer, subject.fact);
     }),
   );
   if (!first) {
@@ -89,22 +123,22 @@ async function once(
   }
   domain.outboxCommitted();
   const done = result as EnrollmentResult | null;
-  if (done?.changed) await domain.live.enrollmentChanged(done.enrollment);
+  if (done?.changed && !erased) await domain.live.enrollmentChanged(done.enrollment);
   return { outcome: done?.changed ? 'changed' : 'unchanged', enrollment: done?.enrollment ?? null };
 }
 
 /** PaymentSucceeded: enroll the buyer (source PURCHASE), restoring a REVOKED enrollment rather than adding one. */
 export function enrollAfterPurchase(domain: CoursesDomain, fact: PaymentFact): Promise<FulfillmentResult> {
-  return once(domain, fact, EVENTS.EnrollmentGranted, async (tx) => {
-    const existing = await findEnrollment(tx, fact.userId, fact.courseId);
-    const refundedAlready = existing?.status === 'REVOKED' && existing.revokeReason === REFUNDED && existing.paymentId === fact.paymentId;
+  return once(domain, fact, EVENTS.EnrollmentGranted, async (tx, subject) => {
+    const existing = await findEnrollment(tx, subject.userId, subject.courseId);
+    const refundedAlready = existing?.status === 'REVOKED' && existing.revokeReason === REFUNDED && existing.paymentId === subject.paymentId;
     if (refundedAlready) return { enrollment: existing, changed: false };
     return grantAccess(tx, {
-      userId: fact.userId,
-      courseId: fact.courseId,
+      userId: subject.userId,
+      courseId: subject.courseId,
       source: 'PURCHASE',
       reason: 'purchased',
-      paymentId: fact.paymentId,
+      paymentId: subject.paymentId,
     });
   });
 }
@@ -115,26 +149,26 @@ export function enrollAfterPurchase(domain: CoursesDomain, fact: PaymentFact): P
  * REVOKED enrollment so the purchase event, if it comes late, grants nothing.
  */
 export function revokeAfterRefund(domain: CoursesDomain, fact: PaymentFact): Promise<FulfillmentResult> {
-  return once(domain, fact, EVENTS.EnrollmentRevoked, async (tx) => {
-    const existing = await findEnrollment(tx, fact.userId, fact.courseId);
+  return once(domain, fact, EVENTS.EnrollmentRevoked, async (tx, subject) => {
+    const existing = await findEnrollment(tx, subject.userId, subject.courseId);
     if (!existing) {
       const enrollment = await tx.enrollment.create({
         data: {
-          userId: fact.userId,
-          courseId: fact.courseId,
+          userId: subject.userId,
+          courseId: subject.courseId,
           source: 'PURCHASE',
-          paymentId: fact.paymentId,
+          paymentId: subject.paymentId,
           status: 'REVOKED',
           revokedAt: new Date(),
           revokeReason: REFUNDED,
           history: {
-            create: { fromStatus: null, toStatus: 'REVOKED', source: 'PURCHASE', reason: 'refunded before fulfilment', paymentId: fact.paymentId },
+            create: { fromStatus: null, toStatus: 'REVOKED', source: 'PURCHASE', reason: 'refunded before fulfilment', paymentId: subject.paymentId },
           },
         },
       });
       return { enrollment, changed: false };
     }
-    if (existing.paymentId !== fact.paymentId) return { enrollment: existing, changed: false };
-    return revokeAccess(tx, existing, { reason: REFUNDED, paymentId: fact.paymentId });
+    if (existing.paymentId !== subject.paymentId) return { enrollment: existing, changed: false };
+    return revokeAccess(tx, existing, { reason: REFUNDED, paymentId: subject.paymentId });
   });
 }

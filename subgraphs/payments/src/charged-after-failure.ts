@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@campus/kit/core';
 import type { Payment, Prisma, PrismaClient } from './generated/prisma/client.ts';
 import type { LiveUpdates } from './live-updates.ts';
+import { recordAudit } from './outbox.ts';
 import type { PaymentProvider } from './provider/provider.ts';
 import type { PaymentsStats } from './stats.ts';
 import type { PaymentIntentObject } from './webhooks/provider-event.ts';
@@ -61,6 +62,14 @@ export async function recordChargedAfterFailure(
     skipDuplicates: true,
   });
   if (count === 0) return null;
+  // Money moves without anyone asking: the audit log says payments did it, and why.
+  await recordAudit(tx, null, 'payments.refund.requested_by_system', payment.id, {
+    refundId,
+    payerId: payment.userId,
+    amount: intent.amount,
+    currency: intent.currency.toUpperCase(),
+    reason: 'charged_after_failure',
+  });
   // The refund goes to the charge that succeeded; keep its reference if the payment had none.
   await tx.payment.update({
     where: { id: payment.id },

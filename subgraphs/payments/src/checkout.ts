@@ -8,19 +8,22 @@
  *      buyer is enrolled) and the users service for the buyer's name and email; refuse what
  *      cannot be bought with a clear code. The amount never comes from the client. A refusal
  *      removes the claim, so a retry of the key is judged afresh.
- *   3. One transaction: the PENDING payment with its snapshot, and the key bound to it. The unique
+ *   3. One transaction: the PENDING payment with its snapshot, the key bound to it, and
+ *      PaymentStarted in the outbox (users learns the buyer has a payment in flight). The unique
  *      purchase lock ("<user>:<course>") refuses a second open or paid purchase of the same
  *      course, even under another key.
  *   4. Ask the provider to charge. The outcome arrives later through the webhook (or
  *      reconciliation.ts asks for it).
  */
 import { badUserInput, conflict, forbidden, lineText, notFound, parseInput, type Logger } from '@campus/kit/core';
+import { EVENTS } from '@campus/kit/events';
 import type { Viewer } from '@campus/kit/identity';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { Prisma, type Payment, type PrismaClient } from './generated/prisma/client.ts';
 import { bindKey, claimKey, LostClaimError, releaseKey, requestHash, type KeyPolicy, type KeyScope } from './idempotency.ts';
 import type { LiveUpdates } from './live-updates.ts';
+import { recordPaymentEvent } from './outbox.ts';
 import { purchaseLockFor } from './payment-state.ts';
 import type { CreatePaymentRequest, PaymentProvider } from './provider/provider.ts';
 import type { CourseFacts, CoursesClient } from './remote/courses-client.ts';
@@ -35,6 +38,8 @@ export interface CheckoutDeps {
   logger: Logger;
   /** How long keys are kept and duplicates wait (PAYMENTS_IDEMPOTENCY_RETENTION_HOURS). */
   keys: KeyPolicy;
+  /** Called after a transaction that wrote outbox rows commits: wakes the relay. */
+  outboxCommitted(): void;
 }
 
 const checkoutInput = z.object({
@@ -62,6 +67,7 @@ export async function checkout(deps: CheckoutDeps, viewer: Viewer, authorization
       );
       throw e;
     }
+    deps.outboxCommitted();
     await deps.live.paymentChanged(payment);
     return charge(deps, payment, data.paymentMethod);
   }
@@ -102,6 +108,7 @@ async function createPending(
         },
       });
       await bindKey(tx, scope, claimedAt, created.id);
+      await recordPaymentEvent(tx, EVENTS.PaymentStarted, created);
       return created;
     });
   } catch (e) {
@@ -178,18 +185,26 @@ async function charge(deps: CheckoutDeps, payment: Payment, paymentMethod: strin
     });
   } catch (err) {
     deps.logger.error({ err, paymentId: payment.id }, 'the payment provider refused the request');
-    const failed = await deps.prisma.payment.updateMany({
-      where: { id: payment.id, status: 'PENDING' },
-      data: {
-        status: 'FAILED',
-        failedAt: new Date(),
-        failureCode: 'provider_unavailable',
-        failureReason: 'The payment provider could not take the payment; nothing was charged. Try again with a new idempotency key.',
-        purchaseLock: null,
-        version: { increment: 1 },
-      },
+    // FAILED and PaymentFailed commit together: users stops counting the payment as in flight.
+    const failed = await deps.prisma.$transaction(async (tx) => {
+      const [row] = await tx.payment.updateManyAndReturn({
+        where: { id: payment.id, status: 'PENDING' },
+        data: {
+          status: 'FAILED',
+          failedAt: new Date(),
+          failureCode: 'provider_unavailable',
+          failureReason: 'The payment provider could not take the payment; nothing was charged. Try again with a new idempotency key.',
+          purchaseLock: null,
+          version: { increment: 1 },
+        },
+      });
+      if (row) await recordPaymentEvent(tx, EVENTS.PaymentFailed, row);
+      return row;
     });
-    if (failed.count === 1) await deps.live.paymentChanged(await loadPayment(deps.prisma, payment.id));
+    if (failed) {
+      deps.outboxCommitted();
+      await deps.live.paymentChanged(failed);
+    }
   }
   return loadPayment(deps.prisma, payment.id);
 }

@@ -14,9 +14,11 @@
  * payments charged after they had failed that it never took (charged-after-failure.ts).
  */
 import type { Logger } from '@campus/kit/core';
+import { EVENTS } from '@campus/kit/events';
 import { retryPendingRefunds } from './charged-after-failure.ts';
+import { recordPaymentEvent } from './outbox.ts';
 import type { Prisma, PrismaClient } from './generated/prisma/client.ts';
-import { createPoller } from './poller.ts';
+import { createPoller } from '@campus/kit/core';
 import type { PaymentProvider, ProviderPaymentStatus } from './provider/provider.ts';
 import type { PaymentsStats } from './stats.ts';
 import { applyIntentFailed, applyIntentSucceeded, hasEffects, type Applied } from './webhooks/apply-event.ts';
@@ -121,7 +123,7 @@ function intentOf(paymentId: string, answer: Exclude<ProviderPaymentStatus, { st
   };
 }
 
-/** The provider has never heard of the payment: nothing was charged, and nothing will be. */
+/** The provider has never heard of the payment: nothing was charged, and nothing will be (FAILED, with PaymentFailed). */
 async function failUnreachable(tx: Prisma.TransactionClient, paymentId: string, at: Date): Promise<Applied> {
   const { count } = await tx.payment.updateMany({
     where: { id: paymentId, status: 'PENDING' },
@@ -135,5 +137,7 @@ async function failUnreachable(tx: Prisma.TransactionClient, paymentId: string, 
     },
   });
   if (count === 0) return { changed: [], outbox: false, note: 'payment changed concurrently' };
-  return { changed: [await tx.payment.findUniqueOrThrow({ where: { id: paymentId } })], outbox: false };
+  const failed = await tx.payment.findUniqueOrThrow({ where: { id: paymentId } });
+  await recordPaymentEvent(tx, EVENTS.PaymentFailed, failed);
+  return { changed: [failed], outbox: true };
 }

@@ -4,6 +4,10 @@
  * a PENDING refund and ask the provider; the provider's webhook completes it, which turns the
  * payment REFUNDED and publishes PaymentRefunded (courses then revokes the enrollment).
  *
+ * Asking for a refund is audited: the transaction that creates the refund also writes AuditRecorded
+ * (`payments.refund.requested` by the payer, `payments.refund.requested_by_admin` by an admin) to
+ * the outbox, so the refund and its audit entry commit or roll back together.
+ *
  * At most one live refund per payment: the refund's unique `openLock` (= the payment id while
  * PENDING or SUCCEEDED) makes concurrent requests collide; the loser, like any repeat, gets the
  * payment back as it is. A refund the provider refused (FAILED) frees the lock for another try.
@@ -13,6 +17,7 @@ import type { Viewer } from '@campus/kit/identity';
 import { z } from 'zod';
 import { Prisma, type Payment, type PrismaClient, type Refund } from './generated/prisma/client.ts';
 import type { LiveUpdates } from './live-updates.ts';
+import { recordAudit } from './outbox.ts';
 import type { PaymentProvider } from './provider/provider.ts';
 import type { CoursesClient } from './remote/courses-client.ts';
 
@@ -28,6 +33,8 @@ export interface RefundDeps {
   live: LiveUpdates;
   logger: Logger;
   policy: RefundPolicy;
+  /** Called after a transaction that wrote outbox rows commits: wakes the relay. */
+  outboxCommitted(): void;
 }
 
 const refundInput = z.object({
@@ -59,7 +66,7 @@ export async function requestRefund(deps: RefundDeps, viewer: Viewer, authorizat
       `You have completed ${progress}% of the course; refunds are possible up to ${deps.policy.maxProgressPercent}%. Contact support.`,
     );
   }
-  return startRefund(deps, payment, viewer.id, data.reason ?? null);
+  return startRefund(deps, payment, viewer, data.reason ?? null, 'payments.refund.requested');
 }
 
 /** An admin refunds any successful payment. */
@@ -69,7 +76,7 @@ export async function refundPayment(deps: RefundDeps, viewer: Viewer, input: unk
   if (!payment) throw notFound('Payment', data.paymentId);
   if (await liveRefund(deps.prisma, payment.id)) return payment;
   assertRefundable(payment);
-  return startRefund(deps, payment, viewer.id, data.reason ?? null);
+  return startRefund(deps, payment, viewer, data.reason ?? null, 'payments.refund.requested_by_admin');
 }
 
 const liveRefund = (prisma: PrismaClient, paymentId: string) => prisma.refund.findUnique({ where: { openLock: paymentId } });
@@ -80,7 +87,10 @@ function assertRefundable(payment: Payment): void {
   }
 }
 
-async function startRefund(deps: RefundDeps, payment: Payment, requestedBy: string, reason: string | null): Promise<Payment> {
+type RefundAction = 'payments.refund.requested' | 'payments.refund.requested_by_admin';
+
+async function startRefund(deps: RefundDeps, payment: Payment, requester: Viewer, reason: string | null, action: RefundAction): Promise<Payment> {
+  const requestedBy = requester.id;
   let refund: Refund;
   try {
     refund = await deps.prisma.$transaction(async (tx) => {
@@ -91,8 +101,17 @@ async function startRefund(deps: RefundDeps, payment: Payment, requestedBy: stri
         data: { paymentId: payment.id, amount: payment.amount, currency: payment.currency, reason, requestedBy, openLock: payment.id },
       });
       await tx.payment.update({ where: { id: payment.id }, data: { version: { increment: 1 } } });
+      // The reason is the requester's free text: it stays on the refund, out of the audit log.
+      await recordAudit(tx, requester, action, payment.id, {
+        refundId: created.id,
+        payerId: payment.userId,
+        amount: created.amount,
+        currency: created.currency,
+        role: requester.role,
+      });
       return created;
     });
+    deps.outboxCommitted();
   } catch (e) {
     // A concurrent request created the live refund first: this one is a repeat.
     if (e instanceof Prisma.PrismaClientKnownRequestError && e.code === 'P2002') return deps.prisma.payment.findUniqueOrThrow({ where: { id: payment.id } });

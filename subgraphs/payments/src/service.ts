@@ -16,7 +16,7 @@ import { CONSUMER, registerEventHandlers } from './event-handlers.ts';
 import { PrismaClient } from './generated/prisma/client.ts';
 import { pruneExpiredKeys } from './idempotency.ts';
 import { liveUpdates } from './live-updates.ts';
-import { createPoller } from './poller.ts';
+import { createPoller } from '@campus/kit/core';
 import type { PaymentProvider } from './provider/provider.ts';
 import { sandboxProvider } from './provider/sandbox.ts';
 import { webhookSender } from './provider/webhook-sender.ts';
@@ -54,7 +54,8 @@ const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Payments uses the pub/sub (live payment updates), the revocation store, and the event bus (its
- * outbox relay publishes PaymentSucceeded and PaymentRefunded; it consumes courses' answers).
+ * outbox relay publishes its payment, audit and privacy events; it consumes courses' answers and
+ * users' export and erasure requests).
  * Given no bus, it opens one from REDIS_URL. Without either it refuses to relay: an in-process bus
  * nobody else hears would take its events, mark them published and lose them.
  */
@@ -144,6 +145,10 @@ export async function createPaymentsService(
   const signer = createRequestSigner('payments', config.signingKeys);
   const call = (baseUrl: string, service: string) => subgraphClient({ baseUrl, service, signer, logger });
   const courses = coursesClient(call(config.coursesUrl, 'courses'));
+  /** After a commit that wrote outbox rows (checkout, refunds, privacy answers): relay them now. */
+  const outboxCommitted = () => {
+    if (config.outboxRelay) void relay.notify();
+  };
   const domain: PaymentsDomain = {
     checkout: {
       prisma,
@@ -153,8 +158,9 @@ export async function createPaymentsService(
       live,
       logger,
       keys: { retentionMs: config.idempotencyRetentionMs },
+      outboxCommitted,
     },
-    refunds: { prisma, provider, courses, live, logger, policy: config.refundPolicy },
+    refunds: { prisma, provider, courses, live, logger, policy: config.refundPolicy, outboxCommitted },
   };
   const ownRevocations = infra.revocations ? undefined : createSessionRevocations(config.sessions, { logger, warnIfLocal: config.production });
   const revocations = infra.revocations ?? ownRevocations!;
@@ -175,7 +181,7 @@ export async function createPaymentsService(
   reconciliation.start();
   pruning.start();
   if (config.outboxRelay) relay.start();
-  const stopConsuming = await registerEventHandlers(bus, { prisma, logger });
+  const stopConsuming = await registerEventHandlers(bus, { prisma, logger, outboxCommitted });
 
   return {
     server,

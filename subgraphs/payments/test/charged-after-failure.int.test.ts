@@ -45,7 +45,12 @@ describe('a success after the payment had failed', () => {
 
     const after = await prisma().payment.findUniqueOrThrow({ where: { id: payment.id }, include: { receipt: true } });
     expect(after).toMatchObject({ status: 'FAILED', failureCode: 'generic_decline', purchaseLock: null, receipt: null, paidAt: null });
-    expect(await prisma().outboxEvent.count({ where: { payload: { path: ['paymentId'], equals: payment.id } } })).toBe(0);
+    // Only the failure was announced (PaymentFailed): no PaymentSucceeded, so courses enrolls nobody.
+    const announced = await prisma().outboxEvent.findMany({ where: { payload: { path: ['paymentId'], equals: payment.id } } });
+    expect(announced.map((row) => row.type)).toEqual(['PaymentFailed']);
+    // payments asked for the money back itself: audited with no actor.
+    const audit = await prisma().outboxEvent.findFirst({ where: { type: 'AuditRecorded', payload: { path: ['targetId'], equals: payment.id } } });
+    expect(audit?.payload).toMatchObject({ actorId: null, action: 'payments.refund.requested_by_system', details: { refundId: refund.id } });
 
     // Delivered again later, after the refund: still nothing more.
     const late = intentEvent('payment_intent.succeeded', payment);

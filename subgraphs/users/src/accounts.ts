@@ -7,6 +7,7 @@ import { badUserInput, conflict, displayText, forbidden, notFound, parseInput, u
 import { z } from 'zod';
 import type { UsersDomain } from './domain.ts';
 import { Prisma, type User } from './generated/prisma/client.ts';
+import { appendAudit, usersAudit } from './audit-log.ts';
 import { reserveLoginAttempt } from './login-throttle.ts';
 import { decoyHash, hashPassword } from './passwords.ts';
 import { endSessions, startSession, type IssuedSession } from './sessions.ts';
@@ -39,19 +40,35 @@ const logInInput = z.object({ email: z.string().max(254, 'must be at most 254 ch
 
 export async function logIn(deps: UsersDomain, input: unknown, clientIp: string | undefined): Promise<IssuedSession> {
   const data = parseInput(logInInput, input);
-  const emailKey = normalizeEmail(data.email);
-  // Counted before the password is checked, so parallel guesses cannot outrun the count (login-throttle.ts).
-  const attempt = await reserveLoginAttempt(deps.prisma, deps.throttle, emailKey, clientIp);
-
-  const user = await deps.prisma.user.findUnique({ where: { email: emailKey } });
-  const valid = await deps.passwords.verify(user ? user.passwordHash : await decoyHash(), data.password);
-  if (!user || !valid) {
-    // The reservation stays: it is the failure. Same message whether the email exists or not: no account enumeration.
-    throw unauthenticated('Wrong email or password.');
-  }
-  await attempt.giveBack();
+  const user = await checkPasswordThrottled(deps, normalizeEmail(data.email), data.password, clientIp);
+  // Same message whether the email exists or not: no account enumeration.
+  if (!user) throw unauthenticated('Wrong email or password.');
   if (user.status !== 'ACTIVE') throw forbidden('This account is suspended. Contact support.');
   return startSession(deps.prisma, deps.sessions, user);
+}
+
+/**
+ * Every password check of an account goes through the login throttle (login-throttle.ts), so the
+ * counters bound guesses however they arrive: logIn, or requestAccountDeletion with a stolen
+ * access token. The attempt is counted before the password is checked; the account when the
+ * password is right, else null (the reservation stays: it is the failure). An unknown email costs
+ * a check against the decoy hash all the same. A failure that locked a counter goes to the audit
+ * log, in a transaction of its own: the lock itself was committed by the reservation.
+ */
+export async function checkPasswordThrottled(deps: UsersDomain, emailKey: string, password: string, clientIp: string | undefined): Promise<User | null> {
+  const attempt = await reserveLoginAttempt(deps.prisma, deps.throttle, emailKey, clientIp);
+  const user = await deps.prisma.user.findUnique({ where: { email: emailKey } });
+  const valid = await deps.passwords.verify(user ? user.passwordHash : await decoyHash(), password);
+  if (user && valid) {
+    await attempt.giveBack();
+    return user;
+  }
+  if (attempt.locked.length) {
+    // Ids only: the email and the address are personal data, and the log is never erased.
+    const details = { counters: attempt.locked.join(','), lockoutSeconds: deps.throttle.lockoutSeconds };
+    await deps.prisma.$transaction((tx) => appendAudit(tx, usersAudit(null, 'users.login.lockout', user?.id ?? null, details)));
+  }
+  return null;
 }
 
 const updateProfileInput = z.object({ name: name.nullish() });

@@ -8,12 +8,15 @@
  * Two admins demoting each other at the same moment therefore cannot both succeed on the strength
  * of a role one of them has just lost: the second sees the first's change and is refused.
  *
+ * Both write their audit entry (audit-log.ts) in the same transaction: no change without its entry.
+ *
  * Ranks (STUDENT < INSTRUCTOR < ADMIN): an actor may not give a role above their own, raise their
  * own, or change the role or end the sessions of anyone ranked above them.
  */
 import { badUserInput, forbidden, notFound, parseInput } from '@campus/kit/core';
 import type { Role } from '@campus/kit/identity';
 import { z } from 'zod';
+import { appendAudit, usersAudit } from './audit-log.ts';
 import type { Prisma, User } from './generated/prisma/client.ts';
 import type { UsersDomain } from './domain.ts';
 import { publishEnded, revokeFamilies } from './sessions.ts';
@@ -68,6 +71,7 @@ export async function setUserRole(deps: UsersDomain, actorId: string, input: unk
     const updated = await tx.user.update({ where: { id: target.id }, data: { role: data.role } });
     const ended = await revokeFamilies(tx, { userId: target.id }, 'ROLE_CHANGED');
     await deps.revocations.revoke(ended, 'ROLE_CHANGED');
+    await appendAudit(tx, usersAudit(actorId, 'users.role.change', target.id, { from: target.role, to: data.role, sessionsEnded: ended.length }));
     return { user: updated, changed: true };
   });
   // Every client of the account hears it, including one whose session had already ended.
@@ -85,6 +89,7 @@ export async function revokeSessions(deps: UsersDomain, actorId: string, input: 
     assertMayManage(actor, target, data.userId);
     const ended = await revokeFamilies(tx, { userId: target.id }, 'REVOKED_BY_ADMIN');
     await deps.revocations.revoke(ended, 'REVOKED_BY_ADMIN');
+    await appendAudit(tx, usersAudit(actorId, 'users.sessions.revoke', target.id, { sessionsEnded: ended.length }));
     return { user: await tx.user.findUniqueOrThrow({ where: { id: target.id } }), ended };
   });
   await publishEnded(deps.live, { userId: user.id }, 'REVOKED_BY_ADMIN', ended);

@@ -16,6 +16,14 @@ const schema = z.object({
   LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
   LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
   LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).default(900),
+  /** How long a ready data export's document is kept before it is purged (docs/privacy.md); 7 days. */
+  DATA_EXPORT_TTL_SECONDS: z.coerce.number().int().min(1).max(90 * 86_400).default(7 * 86_400),
+  /** Cool-off between requestAccountDeletion and the erasure, during which it can be cancelled; 14 days. */
+  ACCOUNT_DELETION_COOL_OFF_SECONDS: z.coerce.number().int().min(0).max(365 * 86_400).default(14 * 86_400),
+  /** How often due erasures and expired exports are looked for, and the outbox polled. */
+  USERS_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+  /** An export or erasure request not yet answered by every participant this long after publishing is published again. */
+  USERS_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).max(86_400_000).default(60_000),
 });
 
 export interface UsersConfig extends ServiceConfig {
@@ -24,6 +32,9 @@ export interface UsersConfig extends ServiceConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
   throttle: { maxFailures: number; maxFailuresPerIp: number; windowSeconds: number; lockoutSeconds: number };
+  privacy: { exportTtlSeconds: number; coolOffSeconds: number };
+  pollIntervalMs: number;
+  ackTimeoutMs: number;
 }
 
 export function loadConfig(env: Env): UsersConfig {
@@ -48,5 +59,8 @@ export function loadConfig(env: Env): UsersConfig {
       windowSeconds: e.LOGIN_WINDOW_SECONDS,
       lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS,
     },
+    privacy: { exportTtlSeconds: e.DATA_EXPORT_TTL_SECONDS, coolOffSeconds: e.ACCOUNT_DELETION_COOL_OFF_SECONDS },
+    pollIntervalMs: e.USERS_POLL_INTERVAL_MS,
+    ackTimeoutMs: e.USERS_ACK_TIMEOUT_MS,
   };
 }

@@ -1,7 +1,9 @@
 /**
- * What the users service's domain functions (accounts.ts, authority.ts, sessions.ts) work with:
- * built once per service in service.ts, reached by resolvers as `ctx.domain`.
+ * What the users service's domain functions (accounts.ts, authority.ts, sessions.ts, and the
+ * privacy side: data-export.ts, account-deletion.ts, erasure.ts) work with: built once per service
+ * in service.ts, reached by resolvers as `ctx.domain`.
  */
+import type { Logger } from '@campus/kit/core';
 import type { SessionRevocations } from '@campus/kit/identity';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import type { LiveUpdates } from './live-updates.ts';
@@ -19,4 +21,16 @@ export interface UsersDomain {
   live: LiveUpdates;
   /** Where ended sessions are recorded for every token verifier (packages/kit/src/identity/session-revocation.ts). */
   revocations: SessionRevocations;
+  /** Data export and account deletion settings (config.ts, docs/privacy.md). */
+  privacy: PrivacySettings;
+  /** Call after committing outbox rows: the relay publishes them now rather than at its next poll. */
+  outboxCommitted(): void;
+  logger: Logger;
+}
+
+export interface PrivacySettings {
+  /** How long a READY export keeps its document. */
+  exportTtlSeconds: number;
+  /** How long a SCHEDULED deletion waits before the erasure starts. */
+  coolOffSeconds: number;
 }

@@ -3,6 +3,11 @@
  * theirs ends, every client they have open learns it at once instead of at its next failed
  * refresh. One topic per user, so a subscriber only ever hears about their own account.
  *
+ * Data exports (`Subscription.myDataExports`) have a topic of their own per user: an export that
+ * became READY is news for the download page, not a session event (those end sessions and close
+ * the socket, router/src/subscriptions/session-guard.ts). The message is the export without its
+ * document, which the resolver reads only when a subscriber selects it.
+ *
  * Published after the change is committed; pub/sub is best effort (a missed event costs a client
  * nothing but the early warning: its next refresh fails anyway).
  */
@@ -10,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@campus/kit/core';
 import type { Role, SessionEndReason } from '@campus/kit/identity';
 import { bestEffortPublisher, type LiveUpdateCounts, type PubSub } from '@campus/kit/events';
+import type { DataExport } from './generated/prisma/client.ts';
 
 /** The reasons a session ends are the kit's (packages/kit/src/identity/session-revocation.ts): verifiers name them too. */
 export type SessionEventReason = SessionEndReason;
@@ -42,8 +48,20 @@ export function endsSession(event: SessionEventMessage, sessionId: string): bool
 
 export type SessionEventInput = Omit<SessionEventMessage, 'id' | 'occurredAt'>;
 
+export const dataExportsTopic = (userId: string) => `users:data-exports:${userId}`;
+
+/** The export as published: its row without the document (dates become ISO strings on the way). */
+export type DataExportMessage = Omit<DataExport, 'document'>;
+
+/** The root value of `myDataExports` (its default resolver reads it). */
+export interface DataExportRoot {
+  myDataExports: DataExportMessage;
+}
+
 export interface LiveUpdates {
   sessionEvent(event: SessionEventInput): Promise<void>;
+  /** Tells `userIds` (the requester, and the user whose data it is) that the export changed. */
+  dataExportChanged(exportRow: DataExport, userIds: string[]): Promise<void>;
 }
 
 /** `counts`: where the service counts how its publishes ended (campus_live_updates_published_total). */
@@ -54,6 +72,11 @@ export function liveUpdates(pubsub: PubSub, logger: Logger, counts?: LiveUpdateC
       const event: SessionEventMessage = { id: randomUUID(), occurredAt: new Date().toISOString(), ...input };
       const root: SessionEventRoot = { mySessionEvents: event };
       await publish(sessionEventsTopic(event.userId), root, { reason: event.reason, userId: event.userId });
+    },
+    async dataExportChanged(exportRow, userIds) {
+      const { document: _document, ...message } = exportRow;
+      const root: DataExportRoot = { myDataExports: message };
+      for (const userId of new Set(userIds)) await publish(dataExportsTopic(userId), root, { exportId: exportRow.id, status: exportRow.status });
     },
   };
 }

@@ -1,7 +1,7 @@
 /** Every DataLoader of the users service; created per request in createContext, never shared. */
 import { loaderBatches, orderByKeys, uuidKeys } from '@campus/kit/subgraph';
 import DataLoader from 'dataloader';
-import type { PrismaClient, User } from './generated/prisma/client.ts';
+import type { AccountDeletionStep, PrismaClient, User } from './generated/prisma/client.ts';
 
 export function createLoaders(prisma: PrismaClient) {
   // Each batch counted under its key below (campus_dataloader_*, packages/kit/src/subgraph/loaders.ts).
@@ -12,6 +12,12 @@ export function createLoaders(prisma: PrismaClient) {
       const valid = uuidKeys(ids);
       const rows = valid.length ? await prisma.user.findMany({ where: { id: { in: valid } } }) : [];
       return orderByKeys(ids, rows, (u) => u.id);
+    })),
+    /** The erasure steps of a page of account deletions, in the order they finished: one statement. */
+    stepsByDeletion: new DataLoader<string, AccountDeletionStep[]>(counted('stepsByDeletion', async (ids) => {
+      const valid = uuidKeys(ids);
+      const rows = valid.length ? await prisma.accountDeletionStep.findMany({ where: { deletionId: { in: valid } }, orderBy: { completedAt: 'asc' } }) : [];
+      return ids.map((id) => rows.filter((r) => r.deletionId === id));
     })),
   };
 }

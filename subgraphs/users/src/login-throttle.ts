@@ -34,6 +34,7 @@ export const accountKey = (email: string) => `account:${email}`;
 export const ipKey = (ip: string) => `ip:${addressKey(ip)}`;
 
 interface Counter {
+  kind: 'account' | 'address';
   key: string;
   limit: number;
 }
@@ -41,6 +42,11 @@ interface Counter {
 /** What a reserved attempt holds; give it back when the password was right. */
 export interface LoginAttempt {
   giveBack(): Promise<void>;
+  /**
+   * The counters this attempt locked by reaching their limit: if its password turns out wrong, it
+   * is the failure that caused a lockout, which goes to the audit log (accounts.ts).
+   */
+  locked: ('account' | 'address')[];
 }
 
 /**
@@ -55,26 +61,29 @@ export async function reserveLoginAttempt(
   clientIp: string | undefined,
 ): Promise<LoginAttempt> {
   const counters: Counter[] = [
-    ...(clientIp ? [{ key: ipKey(clientIp), limit: settings.maxFailuresPerIp }] : []),
-    { key: accountKey(email), limit: settings.maxFailures },
+    ...(clientIp ? [{ kind: 'address' as const, key: ipKey(clientIp), limit: settings.maxFailuresPerIp }] : []),
+    { kind: 'account', key: accountKey(email), limit: settings.maxFailures },
   ];
   const held: Counter[] = [];
+  const locked: LoginAttempt['locked'] = [];
   for (const counter of counters) {
-    if (!(await reserve(prisma, counter, settings))) {
+    const failures = await reserve(prisma, counter, settings);
+    if (failures === null) {
       await giveBack(prisma, held);
       throw await refusal(prisma, counter.key);
     }
     held.push(counter);
+    if (failures >= counter.limit) locked.push(counter.kind);
   }
-  return { giveBack: () => giveBack(prisma, held) };
+  return { giveBack: () => giveBack(prisma, held), locked };
 }
 
 /**
  * One statement: counts the attempt unless the key is locked or at its limit, starting a fresh
  * window when the last one (or its lockout) is over, and locks the key when this attempt reaches
- * the limit. True when the attempt was counted.
+ * the limit. The key's failures with this attempt counted, or null when it was not counted.
  */
-async function reserve(prisma: PrismaClient, { key, limit }: Counter, settings: ThrottleSettings): Promise<boolean> {
+async function reserve(prisma: PrismaClient, { key, limit }: Counter, settings: ThrottleSettings): Promise<number | null> {
   const lockout = Prisma.sql`now() + make_interval(secs => ${settings.lockoutSeconds})`;
   const fresh = Prisma.sql`(COALESCE(t."lockedUntil" <= now(), false) OR t."windowStart" <= now() - make_interval(secs => ${settings.windowSeconds}))`;
   const next = Prisma.sql`(CASE WHEN ${fresh} THEN 1 ELSE t."failures" + 1 END)`;
@@ -88,7 +97,7 @@ async function reserve(prisma: PrismaClient, { key, limit }: Counter, settings: 
       "updatedAt" = now()
     WHERE NOT COALESCE(t."lockedUntil" > now(), false) AND (${fresh} OR t."failures" < ${limit})
     RETURNING t."failures"`;
-  return rows.length === 1;
+  return rows.length === 1 ? Number(rows[0]!.failures) : null;
 }
 
 /** Uncounts one attempt per key, lifting the lock it may have set (the count is under the limit again). */

@@ -22,7 +22,17 @@ const isSelfOrAdmin = rule({ cache: 'strict' })((parent: User, _args, ctx: Conte
 
 export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
   return applyShield(schema, {
-    Query: { ...federationRules.Query, me: allow, user: isAdmin, users: isAdmin },
+    Query: {
+      ...federationRules.Query,
+      me: allow,
+      user: isAdmin,
+      users: isAdmin,
+      // Null for an export the viewer may not see (data-export.ts findDataExport).
+      dataExport: isAuthenticated,
+      myAccountDeletion: isAuthenticated,
+      accountDeletions: isAdmin,
+      auditLog: isAdmin,
+    },
     Mutation: {
       signUp: allow,
       logIn: allow,
@@ -32,8 +42,12 @@ export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
       changePassword: isAuthenticated,
       setUserRole: isAdmin,
       revokeSessions: isAdmin,
+      // Another user's export or deletion: admins only, judged inside (data-export.ts, account-deletion.ts).
+      requestDataExport: isAuthenticated,
+      requestAccountDeletion: isAuthenticated,
+      cancelAccountDeletion: isAuthenticated,
     },
-    Subscription: { mySessionEvents: isAuthenticated },
+    Subscription: { mySessionEvents: isAuthenticated, myDataExports: isAuthenticated },
     SessionEvent: allow,
     _Service: federationRules._Service,
     User: { '*': allow, email: isSelfOrAdmin },
@@ -46,5 +60,17 @@ export function withPermissions(schema: GraphQLSchema): GraphQLSchema {
     ChangePasswordPayload: allow,
     SetUserRolePayload: allow,
     RevokeSessionsPayload: allow,
+    // Reached only through the guarded root fields above.
+    DataExport: allow,
+    AccountDeletion: { '*': allow, steps: isAdmin },
+    AccountDeletionStep: allow,
+    AccountDeletionConnection: allow,
+    AccountDeletionEdge: allow,
+    AuditEntry: allow,
+    AuditEntryConnection: allow,
+    AuditEntryEdge: allow,
+    RequestDataExportPayload: allow,
+    RequestAccountDeletionPayload: allow,
+    CancelAccountDeletionPayload: allow,
   });
 }

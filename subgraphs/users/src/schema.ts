@@ -4,6 +4,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { parse } from 'graphql';
 import { withPermissions } from './permissions.ts';
+import { AccountDeletion, AccountDeletionStep } from './resolvers/AccountDeletion.ts';
+import { AuditEntry } from './resolvers/AuditEntry.ts';
+import { DataExport } from './resolvers/DataExport.ts';
+import { DateTime } from './resolvers/DateTime.ts';
 import { Mutation } from './resolvers/Mutation.ts';
 import { Query } from './resolvers/Query.ts';
 import { SessionEvent } from './resolvers/SessionEvent.ts';
@@ -13,6 +17,6 @@ import { User } from './resolvers/User.ts';
 export const typeDefs = parse(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
 
 export function createSchema() {
-  const resolvers = { Query, Mutation, Subscription, User, SessionEvent } as GraphQLResolverMap<unknown>;
+  const resolvers = { Query, Mutation, Subscription, User, SessionEvent, DataExport, AccountDeletion, AccountDeletionStep, AuditEntry, DateTime } as unknown as GraphQLResolverMap<unknown>;
   return withPermissions(buildSubgraphSchema({ typeDefs, resolvers }));
 }

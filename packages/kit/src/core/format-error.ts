@@ -13,6 +13,11 @@ const CLIENT_SAFE_CODES = new Set([
   'BAD_USER_INPUT',
   'CONFLICT',
   'RATE_LIMITED',
+  // Account deletion's refusals (subgraphs/users/src/account-deletion.ts, docs/privacy.md): each
+  // names the one thing the client must wait for or do first.
+  'DELETION_ALREADY_REQUESTED',
+  'PAYMENT_IN_FLIGHT',
+  'ERASURE_STARTED',
   // Apollo Server's own codes for malformed requests are safe and useful to clients.
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',

@@ -19,3 +19,4 @@ export * from './seed-plan.ts';
 export * from './startup-error.ts';
 export * from './validation.ts';
 export * from './metrics.ts';
+export * from './poller.ts';

@@ -56,6 +56,62 @@ const enrollmentAnswerPayload = z.object({
   enrollmentStatus: z.string().nullable(),
 });
 
+/** The services that take part in a user's data export and erasure besides users, which runs both. */
+const PRIVACY_PARTICIPANTS = z.enum(['courses', 'payments']);
+
+/**
+ * A privileged or security-relevant action, for the audit log users keeps (docs/privacy.md). The
+ * service that acted writes it to its outbox in the action's own transaction, so no action commits
+ * without its entry; users appends it to the hash chain once, keyed by the event's id.
+ */
+const auditRecordedPayload = z.object({
+  /** When the action committed. */
+  at: z.iso.datetime(),
+  service: z.enum(['users', 'courses', 'payments']),
+  /** Who acted; null for the platform itself (a scheduled erasure, a lockout). */
+  actorId: z.uuid().nullable(),
+  /** What was done, e.g. `payments.refund`, `courses.enrollment.grant`. */
+  action: z.string().min(1).max(100),
+  /** What it was done to (a user, a payment, an enrollment ...). */
+  targetId: z.string().max(200).nullable(),
+  /** The request that did it (the router's request id), null outside a request. */
+  requestId: z.string().max(200).nullable(),
+  /** Small facts about the action (amounts, roles); never secrets, never personal data beyond ids. */
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Users asks every participant for its part of a user's data export. */
+const dataExportRequestedPayload = z.object({ exportId: z.uuid(), userId: z.uuid() });
+
+/**
+ * A participant's part of an export, answering (and acknowledging) the request named by
+ * `acknowledges`. Sent again for a redelivered request; users keeps the first.
+ */
+const dataExportPartPayload = z.object({
+  acknowledges: z.uuid(),
+  exportId: z.uuid(),
+  userId: z.uuid(),
+  service: PRIVACY_PARTICIPANTS,
+  /** What the service holds about the user, as JSON. */
+  part: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * Users starts a user's erasure: every participant erases or pseudonymizes what it holds about the
+ * user. `pseudonym` replaces the user's personal data where records must stay (payments).
+ */
+const accountErasureRequestedPayload = z.object({ deletionId: z.uuid(), userId: z.uuid(), pseudonym: z.string().min(1).max(100) });
+
+/** A participant finished its erasure step (idempotent: sent again for a redelivered request). */
+const accountErasureStepPayload = z.object({
+  acknowledges: z.uuid(),
+  deletionId: z.uuid(),
+  userId: z.uuid(),
+  service: PRIVACY_PARTICIPANTS,
+  /** What the step did, as counts (e.g. `{ enrollmentsAnonymized: 2, progressDeleted: 5 }`). */
+  summary: z.record(z.string(), z.number().int()),
+});
+
 export const EVENT_PAYLOADS = {
   /** A payment went through: courses enrolls the buyer. */
   PaymentSucceeded: paymentPayload,
@@ -67,6 +123,20 @@ export const EVENT_PAYLOADS = {
   EnrollmentGranted: enrollmentAnswerPayload,
   /** Courses applied a PaymentRefunded: the access that payment granted is revoked. */
   EnrollmentRevoked: enrollmentAnswerPayload,
+  /** A payment was created and waits for the provider: the buyer has a payment in flight. */
+  PaymentStarted: paymentPayload,
+  /** A payment failed: it is no longer in flight. */
+  PaymentFailed: paymentPayload,
+  /** A privileged or security-relevant action, for users' audit log. */
+  AuditRecorded: auditRecordedPayload,
+  /** Users asks for every participant's part of a data export. */
+  DataExportRequested: dataExportRequestedPayload,
+  /** A participant's part of a data export. */
+  DataExportPartReady: dataExportPartPayload,
+  /** Users starts the erasure of an account whose cool-off ended. */
+  AccountErasureRequested: accountErasureRequestedPayload,
+  /** A participant finished its part of an erasure. */
+  AccountErasureStepCompleted: accountErasureStepPayload,
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;
@@ -78,6 +148,13 @@ export const EVENTS = {
   CourseUpdated: 'CourseUpdated',
   EnrollmentGranted: 'EnrollmentGranted',
   EnrollmentRevoked: 'EnrollmentRevoked',
+  PaymentStarted: 'PaymentStarted',
+  PaymentFailed: 'PaymentFailed',
+  AuditRecorded: 'AuditRecorded',
+  DataExportRequested: 'DataExportRequested',
+  DataExportPartReady: 'DataExportPartReady',
+  AccountErasureRequested: 'AccountErasureRequested',
+  AccountErasureStepCompleted: 'AccountErasureStepCompleted',
 } as const satisfies { [T in EventType]: T };
 
 /** What a consumer receives for `T`, validated. */

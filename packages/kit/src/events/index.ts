@@ -11,3 +11,5 @@ export * from './redis-bus.ts';
 export * from './redis-pubsub.ts';
 export * from './contracts.ts';
 export * from './delivery-metrics.ts';
+export * from './audit.ts';
+export * from './pseudonyms.ts';

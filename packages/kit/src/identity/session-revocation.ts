@@ -29,7 +29,7 @@ import { ErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 
 /** Why a session ended. The users service's `SessionEventReason` (schema.graphql) names the same. */
-export const SESSION_END_REASONS = ['LOGGED_OUT', 'REFRESH_TOKEN_REUSED', 'ROLE_CHANGED', 'PASSWORD_CHANGED', 'REVOKED_BY_ADMIN'] as const;
+export const SESSION_END_REASONS = ['LOGGED_OUT', 'REFRESH_TOKEN_REUSED', 'ROLE_CHANGED', 'PASSWORD_CHANGED', 'REVOKED_BY_ADMIN', 'ACCOUNT_ERASED'] as const;
 export type SessionEndReason = (typeof SESSION_END_REASONS)[number];
 const sessionEndReason = z.enum(SESSION_END_REASONS);
 
@@ -46,6 +46,7 @@ const REASON_TEXT: Record<SessionEndReason, string> = {
   ROLE_CHANGED: "the account's role changed",
   PASSWORD_CHANGED: "the account's password changed",
   REVOKED_BY_ADMIN: 'an admin ended it',
+  ACCOUNT_ERASED: 'the account was erased at its owner\'s request',
 };
 
 const isReason = (value: string): value is SessionEndReason => (SESSION_END_REASONS as readonly string[]).includes(value);

@@ -35,15 +35,15 @@ const fresh = {
 
 export const Mutation: MutationResolvers = {
   createCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await createCourse(ctx.domain, viewerOf(ctx), input)) }),
-  updateCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await updateCourse(ctx.domain, input)) }),
-  publishCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await publishCourse(ctx.domain, input)) }),
-  unpublishCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await unpublishCourse(ctx.domain, input)) }),
-  archiveCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await archiveCourse(ctx.domain, input)) }),
-  addLesson: async (_p, { input }, ctx) => ({ lesson: fresh.lesson(ctx, await addLesson(ctx.domain, input)) }),
-  updateLesson: async (_p, { input }, ctx) => ({ lesson: fresh.lesson(ctx, await updateLesson(ctx.domain, input)) }),
-  reorderLessons: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await reorderLessons(ctx.domain, input)) }),
+  updateCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await updateCourse(ctx.domain, viewerOf(ctx), input)) }),
+  publishCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await publishCourse(ctx.domain, viewerOf(ctx), input)) }),
+  unpublishCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await unpublishCourse(ctx.domain, viewerOf(ctx), input)) }),
+  archiveCourse: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await archiveCourse(ctx.domain, viewerOf(ctx), input)) }),
+  addLesson: async (_p, { input }, ctx) => ({ lesson: fresh.lesson(ctx, await addLesson(ctx.domain, viewerOf(ctx), input)) }),
+  updateLesson: async (_p, { input }, ctx) => ({ lesson: fresh.lesson(ctx, await updateLesson(ctx.domain, viewerOf(ctx), input)) }),
+  reorderLessons: async (_p, { input }, ctx) => ({ course: fresh.course(ctx, await reorderLessons(ctx.domain, viewerOf(ctx), input)) }),
   deleteLesson: async (_p, { input }, ctx) => {
-    const { deletedLessonId, course } = await deleteLesson(ctx.domain, input);
+    const { deletedLessonId, course } = await deleteLesson(ctx.domain, viewerOf(ctx), input);
     return { deletedLessonId, course: fresh.course(ctx, course) };
   },
   enrollInFreeCourse: async (_p, { input }, ctx) => ({
@@ -53,5 +53,5 @@ export const Mutation: MutationResolvers = {
     enrollment: fresh.enrollment(ctx, await completeLesson(ctx.domain, viewerOf(ctx), input)),
   }),
   adminEnroll: async (_p, { input }, ctx) => ({ enrollment: fresh.enrollment(ctx, await adminEnroll(ctx.domain, viewerOf(ctx), input)) }),
-  replayEventDeadLetters: async (_p, { input }, ctx) => ({ replayed: await replayDeadLetters(ctx.domain.bus, input) }),
+  replayEventDeadLetters: async (_p, { input }, ctx) => ({ replayed: await replayDeadLetters(ctx.domain, viewerOf(ctx), input) }),
 };

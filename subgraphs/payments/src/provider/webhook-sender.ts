@@ -13,7 +13,7 @@
  */
 import type { Logger } from '@campus/kit/core';
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { createPoller } from '../poller.ts';
+import { createPoller } from '@campus/kit/core';
 import { signWebhook, WEBHOOK_SIGNATURE_HEADER } from '../webhooks/signature.ts';
 
 export interface WebhookSenderOptions {

@@ -56,7 +56,7 @@ export async function applyIntentSucceeded(tx: Prisma.TransactionClient, intent:
     // Charged after we gave up on the payment (and released the purchase): the money goes back.
     const recorded = await recordChargedAfterFailure(tx, payment, intent);
     return recorded
-      ? { changed: [], outbox: false, note: 'payment is FAILED; charged after the failure, refund requested', chargedAfterFailure: recorded }
+      ? { changed: [], outbox: true, note: 'payment is FAILED; charged after the failure, refund requested', chargedAfterFailure: recorded }
       : nothing('payment is FAILED; its charge is already being refunded');
   }
   if (!canTransition(payment.status, 'SUCCEEDED')) return nothing(`payment is ${payment.status}; not SUCCEEDED again`);
@@ -82,7 +82,7 @@ export async function applyIntentSucceeded(tx: Prisma.TransactionClient, intent:
   return { changed: [updated], outbox: true };
 }
 
-/** The provider will not charge: PENDING -> FAILED with its reason; the purchase is released. */
+/** The provider will not charge: PENDING -> FAILED with its reason and PaymentFailed; the purchase is released. */
 export async function applyIntentFailed(tx: Prisma.TransactionClient, intent: PaymentIntentObject, failedAt: Date): Promise<Applied> {
   const payment = await tx.payment.findUnique({ where: { id: intent.metadata.paymentId } });
   if (!payment) return nothing(`no payment ${intent.metadata.paymentId}`);
@@ -102,7 +102,10 @@ export async function applyIntentFailed(tx: Prisma.TransactionClient, intent: Pa
     },
   });
   if (count === 0) return nothing('payment changed concurrently');
-  return { changed: [await tx.payment.findUniqueOrThrow({ where: { id: payment.id } })], outbox: false };
+  const failed = await tx.payment.findUniqueOrThrow({ where: { id: payment.id } });
+  // With the change: users stops counting the payment as in flight (docs/privacy.md).
+  await recordPaymentEvent(tx, EVENTS.PaymentFailed, failed);
+  return { changed: [failed], outbox: true };
 }
 
 async function refundUpdated(tx: Prisma.TransactionClient, object: RefundObject, at: Date): Promise<Applied> {

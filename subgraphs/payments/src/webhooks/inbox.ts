@@ -7,7 +7,7 @@
  */
 import type { Logger } from '@campus/kit/core';
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import { createPoller } from '../poller.ts';
+import { createPoller } from '@campus/kit/core';
 import { Prisma } from '../generated/prisma/client.ts';
 import { applyProviderEvent, hasEffects, type Applied } from './apply-event.ts';
 import { providerEvent, type ProviderEnvelope, type ProviderEvent } from './provider-event.ts';

@@ -1,11 +1,13 @@
 import { unauthenticated } from '@campus/kit/core';
 import { changePassword, logIn, signUp, updateProfile } from '../accounts.ts';
+import { cancelAccountDeletion, requestAccountDeletion } from '../account-deletion.ts';
 import { revokeSessions, setUserRole } from '../authority.ts';
+import { requestDataExport } from '../data-export.ts';
 import type { MutationResolvers } from '../generated/graphql.ts';
 import type { Context } from '../context.ts';
 import { endSession, rotateSession, type IssuedSession } from '../sessions.ts';
 
-const viewerOf = (ctx: { viewer: { id: string; sessionId: string } | null }) => {
+const viewerOf = (ctx: Context) => {
   if (!ctx.viewer) throw unauthenticated();
   return ctx.viewer;
 };
@@ -25,4 +27,7 @@ export const Mutation: MutationResolvers = {
   changePassword: async (_p, { input }, ctx) => ({ user: await changePassword(ctx.domain, viewerOf(ctx), input) }),
   setUserRole: async (_p, { input }, ctx) => ({ user: await setUserRole(ctx.domain, viewerOf(ctx).id, input) }),
   revokeSessions: async (_p, { input }, ctx) => revokeSessions(ctx.domain, viewerOf(ctx).id, input),
+  requestDataExport: async (_p, { userId }, ctx) => ({ export: await requestDataExport(ctx.domain, viewerOf(ctx), userId) }),
+  requestAccountDeletion: async (_p, { input }, ctx) => ({ deletion: await requestAccountDeletion(ctx.domain, viewerOf(ctx).id, input, ctx.clientIp) }),
+  cancelAccountDeletion: async (_p, { userId }, ctx) => ({ deletion: await cancelAccountDeletion(ctx.domain, viewerOf(ctx), userId) }),
 };

@@ -1,11 +1,11 @@
 /**
  * A background job that runs every `intervalMs` and on request (`poke`), one run at a time, and
- * stops cleanly: what the webhook inbox, the sandbox's webhook sender, reconciliation and idempotency
- * pruning share.
+ * stops cleanly: what payments' webhook inbox, sandbox webhook sender, reconciliation and
+ * idempotency pruning share, and users' erasure saga and export expiry (subgraphs/users/src/service.ts).
  * Their state is in the database, so a tick lost to a restart only delays the work; nothing in
  * memory has to survive.
  */
-import type { Logger } from '@campus/kit/core';
+import type { Logger } from './logger.ts';
 
 export interface Poller {
   /** Starts the timer; the first run is at once. */
