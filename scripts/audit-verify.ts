@@ -34,18 +34,21 @@ try {
   fail(`cannot open the users database: ${errorReason(e)}`);
 }
 const prisma = new PrismaClient({ adapter: db.adapter });
+let exitCode = 0;
 try {
   const verdict = await verifyAuditChain(prisma);
   if (verdict.ok) {
     console.log(`OK: ${verdict.count} entries, the chain holds`);
   } else {
     console.log(`BROKEN at seq ${verdict.brokenSeq}: ${verdict.reason} (${verdict.count} entries before it hold)`);
-    process.exitCode = 1;
+    exitCode = 1;
   }
 } catch (e) {
   console.error(`audit:verify: ${errorReason(e)}`);
-  process.exitCode = 1;
+  exitCode = 1;
 } finally {
   await prisma.$disconnect();
   await db.close();
 }
+// Set after closing: PGlite's runtime sets process.exitCode to its own status (0) when it shuts down.
+process.exitCode = exitCode;

@@ -4,12 +4,13 @@
  * Every status change appends to EnrollmentChange and moves Course.enrollmentCount, in the same
  * transaction, so the history and the count cannot disagree with the rows.
  */
-import { conflict, notFound, parseInput } from '@campus/kit/core';
+import { badUserInput, conflict, notFound, parseInput } from '@campus/kit/core';
 import type { Viewer } from '@campus/kit/identity';
 import { GraphQLError } from 'graphql';
 import { z } from 'zod';
 import { retryOnUniqueViolation, type CoursesDomain } from './domain.ts';
 import type { Enrollment, EnrollmentSource, Prisma } from './generated/prisma/client.ts';
+import { erasedAs, lockUser } from './erasure.ts';
 import { recordAudit } from './outbox.ts';
 import { canManageCourse, grantsAccess } from './visibility.ts';
 
@@ -140,7 +141,9 @@ const adminEnrollInput = z.object({ userId: z.uuid('must be a user id'), courseI
 
 /**
  * An admin gives a user access to any course, free or paid, or restores revoked access. The user
- * is not checked here: users are another service's; an unknown id simply never signs in. Audited
+ * is not checked here: users are another service's; an unknown id simply never signs in. An id
+ * courses has erased is refused, under the erasure's lock (erasure.ts): a new row under it would
+ * bring back what the erasure removed. Audited
  * (`courses.enrollment.granted_by_admin`), also when the user already had access: the attempt is
  * the privileged act.
  */
@@ -149,6 +152,8 @@ export async function adminEnroll(domain: CoursesDomain, admin: Viewer, input: u
   const enrollment = await commitGrant(domain, async (tx) => {
     const course = await tx.course.findUnique({ where: { id: courseId }, select: { id: true } });
     if (!course) throw notFound('Course', courseId);
+    await lockUser(tx, userId);
+    if (await erasedAs(tx, userId)) throw badUserInput('input.userId', 'This account was erased; it cannot be enrolled.');
     const result = await grantAccess(tx, { userId, courseId, source: 'ADMIN', reason: 'admin', actorId: admin.id });
     // In the grant's transaction: no admin grant commits without its audit entry, none rolled back leaves one.
     await recordAudit(tx, admin, 'courses.enrollment.granted_by_admin', result.enrollment.id, {

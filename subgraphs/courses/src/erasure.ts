@@ -42,9 +42,9 @@
  * `lockUser` first, so an event handled while the step runs either commits before it (and its
  * enrollment is anonymized with the rest) or sees its ErasureStep row.
  *
- * Idempotent: the step records `ErasureStep` (deletion id → summary, hashed user, pseudonymous id) first, in its transaction; a
- * redelivered request finds it, changes nothing and answers again with the same summary. Concurrent
- * deliveries queue on that row's primary key.
+ * Idempotent: the step records `ErasureStep` (deletion id → summary, hashed user id, pseudonymous
+ * id) first, in its transaction; a redelivered request finds it, changes nothing and answers again
+ * with the same summary. Concurrent deliveries queue on `lockUser`, then on that row's primary key.
  */
 import { createHash } from 'node:crypto';
 import { pseudonymousUserId, type EventPayloadInput } from '@campus/kit/events';

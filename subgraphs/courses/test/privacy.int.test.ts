@@ -293,6 +293,17 @@ describe('privacy and accountability in courses', () => {
         await expectNothingNames(person.id);
       });
 
+      it("refuses an admin's enrollment of the erased id, writing nothing", async () => {
+        const before = await buildCourse(h, seller, { price: PRICE });
+        const other = await buildCourse(h, seller, { price: PRICE });
+        const { person } = await erasedBuyer(before.id);
+        const outboxRows = await prisma().outboxEvent.count();
+        const r = await h.request(ADMIN_ENROLL, { as: admin, variables: { input: { userId: person.id, courseId: other.id } } });
+        expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.userId' });
+        expect(await prisma().outboxEvent.count()).toBe(outboxRows);
+        await expectNothingNames(person.id);
+      });
+
       it('a refund after the step revokes the pseudonymous enrollment', async () => {
         const course = await buildCourse(h, seller, { price: PRICE });
         const { person, pseudoId, paymentId, purchase } = await erasedBuyer(course.id);

@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { acknowledgeOutboxEvent, EVENTS, type EventPayload } from '@campus/kit/events';
 import { appendAudit, usersAudit } from './audit-log.ts';
 import type { UsersDomain } from './domain.ts';
-import type { AccountDeletion, Prisma } from './generated/prisma/client.ts';
+import type { AccountDeletion, Prisma, User } from './generated/prisma/client.ts';
 import { PARTICIPANTS, recordEvent } from './outbox.ts';
 import { publishEnded, revokeFamilies } from './sessions.ts';
 import { accountKey } from './login-throttle.ts';
@@ -33,6 +33,19 @@ export const ERASED_NAME = 'Deleted user';
 
 /** A password hash no password matches (verifyPassword answers false for what is not an Argon2 hash). */
 const UNUSABLE_PASSWORD = '!erased';
+
+/**
+ * The user a pseudonymous id stands for (packages/kit/src/events/pseudonyms.ts): courses and
+ * payments keep an erased person's enrollments and payments under such an id, and their `user`
+ * fields still ask users for it. Nothing about the person is left to show, and nothing here links
+ * the id to the account it replaced: the name is ERASED_NAME, the email and the role are gone (no
+ * email; STUDENT, the least), and the creation date is the epoch, since the real one went with the
+ * account.
+ */
+export function erasedPerson(id: string): User {
+  const never = new Date(0);
+  return { id, email: '', passwordHash: UNUSABLE_PASSWORD, name: ERASED_NAME, role: 'STUDENT', status: 'ERASED', createdAt: never, updatedAt: never };
+}
 
 /**
  * Starts the erasure of one due deletion, if there is one no other instance is starting. Returns

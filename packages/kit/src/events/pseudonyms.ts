@@ -20,3 +20,11 @@ export function pseudonymousUserId(pseudonym: string): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * Whether an id is one `pseudonymousUserId` made (version 8), not an account's (Prisma's uuid(),
+ * version 4): users resolves such an id as an erased person without looking it up.
+ */
+export function isPseudonymousUserId(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i.test(id);
+}

@@ -163,6 +163,17 @@ describe('privacy through the router', () => {
       expect(actions).toEqual(expect.arrayContaining(['users.account-deletion.request', 'users.account-erasure.start', 'users.account-erasure.complete']));
     });
 
+    it("shows admins the kept payment's buyer as an erased person, with nothing about them", async () => {
+      const r = await graphql(url, `query ($id: ID!) { payment(id: $id) { status user { id name email role } } }`, {
+        token: admin.token,
+        variables: { id: student.paymentId },
+      });
+      expect(r.errors).toBeUndefined();
+      expect(r.data.payment.status).toBe('SUCCEEDED');
+      expect(r.data.payment.user).toMatchObject({ name: 'Deleted user', email: null, role: 'STUDENT' });
+      expect(r.data.payment.user.id).not.toBe(student.id);
+    });
+
     it('refuses to cancel once the erasure ran, changing nothing', async () => {
       const r = await graphql(url, CANCEL_DELETION, { token: admin.token, variables: { u: student.id } });
       expect(errorCode(r)).toBe('ERASURE_STARTED');
