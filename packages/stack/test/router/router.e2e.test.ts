@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import express from 'express';
@@ -45,6 +46,8 @@ async function startProductsSubgraph() {
       typeDefs: parse(productsSdl(true)),
       resolvers: { Query: { products: () => products } },
     }),
+    // Federated tracing is the gateway's business, and Apollo announces it on stdout otherwise.
+    plugins: [ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   app.use('/graphql', express.json(), expressMiddleware(apollo));

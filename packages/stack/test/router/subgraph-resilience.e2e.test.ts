@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Env } from '@campus/kit/core';
@@ -47,7 +48,8 @@ const inventorySdl = `
 async function startSubgraph(sdl: string, resolvers: Record<string, any>, front?: express.RequestHandler) {
   const app = express();
   const httpServer = createServer(app);
-  const apollo = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers }) });
+  // Federated tracing is the gateway's business, and Apollo announces it on stdout otherwise.
+  const apollo = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(sdl), resolvers }), plugins: [ApolloServerPluginInlineTraceDisabled()] });
   await apollo.start();
   app.use('/graphql', ...(front ? [front] : []), express.json(), expressMiddleware(apollo));
   const url = `${await listen(httpServer)}/graphql`;
