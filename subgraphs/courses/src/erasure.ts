@@ -47,26 +47,10 @@
  * with the same summary. Concurrent deliveries queue on `lockUser`, then on that row's primary key.
  */
 import { createHash } from 'node:crypto';
-import { pseudonymousUserId, type EventPayloadInput } from '@campus/kit/events';
+import { pseudonymousUserId, type ErasureRequest, type ErasureResult, type ErasureSummary } from '@campus/kit/events';
 import type { CoursesDomain } from './domain.ts';
 import type { Course, Prisma } from './generated/prisma/client.ts';
 import { recordCourseUpdated, recordEvent } from './outbox.ts';
-
-export interface ErasureRequest {
-  /** The request event's id: the answer acknowledges it. */
-  eventId: string;
-  deletionId: string;
-  userId: string;
-  pseudonym: string;
-}
-
-export type ErasureSummary = EventPayloadInput<'AccountErasureStepCompleted'>['summary'];
-
-export interface ErasureResult {
-  summary: ErasureSummary;
-  /** False when the deletion had been done before (a redelivery): nothing changed this time. */
-  first: boolean;
-}
 
 type Tx = Prisma.TransactionClient;
 

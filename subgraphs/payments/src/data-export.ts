@@ -13,21 +13,9 @@
  * in `counts`. Exporting it all would need the part to travel as a file (object storage) rather
  * than in an event.
  */
-import type { EventPayloadInput } from '@campus/kit/events';
+import { EXPORT_LIMIT, type ExportPart as Part, type ExportRequest } from '@campus/kit/events';
 import type { PrismaClient } from './generated/prisma/client.ts';
 import { recordEvent } from './outbox.ts';
-
-/** Rows per list in one part: a few hundred kilobytes at most. */
-export const EXPORT_LIMIT = 200;
-
-export interface ExportRequest {
-  /** The request event's id: the answer acknowledges it. */
-  eventId: string;
-  exportId: string;
-  userId: string;
-}
-
-type Part = EventPayloadInput<'DataExportPartReady'>['part'];
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 

@@ -30,25 +30,9 @@
  * redelivered request finds it, changes nothing and answers again with the same summary. Concurrent
  * deliveries queue on that row's primary key.
  */
-import { pseudonymousUserId, type EventPayloadInput } from '@campus/kit/events';
+import { pseudonymousUserId, type ErasureRequest, type ErasureResult, type ErasureSummary } from '@campus/kit/events';
 import { Prisma, type PrismaClient } from './generated/prisma/client.ts';
 import { recordEvent } from './outbox.ts';
-
-export interface ErasureRequest {
-  /** The request event's id: the answer acknowledges it. */
-  eventId: string;
-  deletionId: string;
-  userId: string;
-  pseudonym: string;
-}
-
-export type ErasureSummary = EventPayloadInput<'AccountErasureStepCompleted'>['summary'];
-
-export interface ErasureResult {
-  summary: ErasureSummary;
-  /** False when the deletion had been done before (a redelivery): nothing changed this time. */
-  first: boolean;
-}
 
 /** A payment of the user is still in flight: the step waits (see the module comment). */
 export class ErasureOnHold extends Error {

@@ -13,3 +13,4 @@ export * from './contracts.ts';
 export * from './delivery-metrics.ts';
 export * from './audit.ts';
 export * from './pseudonyms.ts';
+export * from './privacy-participant.ts';
