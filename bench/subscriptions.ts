@@ -8,6 +8,10 @@
  *            direct: pub/sub → subgraph graphql-ws → client (upgrade signed as the router signs)
  *   memory   heap after a full GC with every subscription open, minus the same before they were
  *            opened, per subscription: the router process's, and this process's (the subgraphs').
+ *   upstream subscriptions the owning subgraph holds: N direct; through the router, identical
+ *            subscriptions of one viewer scope share one (router/src/subscriptions/
+ *            shared-subscriptions.ts), so both scenarios here (one token; anonymous) expect 1.
+ *   targets  printed per pair under each table (TARGETS below).
  *
  * Three processes: the router (its real entry point), the subgraphs (here) and the subscribers
  * (their own, so this process's heap holds the subgraph side only). Per scenario, after a small
@@ -19,6 +23,7 @@
  *   BENCH_PAIRS        direct/router pairs per scenario (default 2)
  *   REDIS_URL          Redis pub/sub between publishers and subgraph subscribers
  */
+import { loadavg } from 'node:os';
 import { generateServiceKeyPem } from '@campus/kit/identity';
 import { startStack } from '@campus/stack';
 import { USERS_JWKS_PATH } from '@campus/kit/subgraph';
@@ -28,6 +33,28 @@ import { LEGEND, pairTable, type Pair } from './lib/report.ts';
 import { startRouterProcess } from './lib/router-process.ts';
 import { runScenario, type RunOptions } from './lib/scenario.ts';
 import { forkSubscribers } from './lib/subscribers.ts';
+
+/**
+ * The targets of docs/subscriptions.md ("Benchmark"), checked per pair: the subscribers share one
+ * upstream subscription, p99 within 1.2x of direct, and the router's heap per subscription at most
+ * half of the 35 KiB it took with an upstream socket and subscription per client.
+ */
+const TARGETS = { upstream: 1, p99Ratio: 1.2, heapPerSubKiB: 17.5 };
+
+function targets(pairs: Pair[]): string {
+  return pairs
+    .map(({ direct, router }, i) => {
+      const p99 = router.latency.p99 / direct.latency.p99;
+      const kib = router.heapPerSub.router / 1024;
+      const check = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+      return (
+        `pair ${i + 1}: upstream subscriptions ${router.upstreamSubscriptions} (target ${TARGETS.upstream}: ${check(router.upstreamSubscriptions === TARGETS.upstream)}), ` +
+        `p99 ${p99.toFixed(2)}x (target <= ${TARGETS.p99Ratio}x: ${check(p99 <= TARGETS.p99Ratio)}), ` +
+        `router heap/sub ${kib.toFixed(1)} KiB (target <= ${TARGETS.heapPerSubKiB}: ${check(kib <= TARGETS.heapPerSubKiB)})`
+      );
+    })
+    .join('\n');
+}
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 30);
@@ -47,6 +74,8 @@ const router = await startRouterProcess({
   SUPERGRAPH_PATH: stack.supergraphPath,
   JWKS_URL: `${stack.urls.users}${USERS_JWKS_PATH}`,
   NODE_ENV: 'production',
+  // 1,000 subscribers from one address are over the per-address WebSocket limit (edge/ws-rate-limits.ts); the edge is not what this measures.
+  RATE_LIMIT_ENABLED: 'false',
 });
 const clients = forkSubscribers();
 
@@ -58,6 +87,12 @@ try {
     routerUrl: router.url,
     routerKey,
     routerMemory: router.memory,
+    routerSubscriptions: async () => {
+      // The router's own gauge, from its /metrics (on its port: the benchmark sets no ROUTER_METRICS_PORT).
+      const text = await (await fetch(router.url.replace(/\/graphql$/, '/metrics'))).text();
+      const line = text.split('\n').find((l) => l.startsWith('campus_router_subscriptions_active'));
+      return line ? Number(line.split(' ').at(-1)) : Number.NaN;
+    },
     subgraphMemory: ownMemory,
   };
   let failed = false;
@@ -76,8 +111,9 @@ try {
       [
         '',
         `${scenario.name}: ${SUBSCRIBERS} subscribers (one WebSocket each), ${EVENTS} events per run, ` +
-          `${process.env.REDIS_URL ? 'Redis' : 'in-process'} pub/sub, node ${process.version}`,
+          `${process.env.REDIS_URL ? 'Redis' : 'in-process'} pub/sub, node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
         pairTable(pairs),
+        targets(pairs),
       ].join('\n'),
     );
   }

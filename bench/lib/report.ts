@@ -34,6 +34,7 @@ export function pairTable(pairs: Pair[]): string {
     label,
     ...pairs.flatMap(({ direct, router }) => [format(value(direct)), format(value(router)), ratio(value(router), value(direct))]),
   ]);
+  rows.push(['subscriptions at the subgraph', ...pairs.flatMap(({ direct, router }) => [String(direct.upstreamSubscriptions), String(router.upstreamSubscriptions), ''])]);
   const complete = (r: ScenarioResult) => `${r.deliveries} ${r.complete ? 'ok' : 'INCOMPLETE'}`;
   rows.push(['deliveries', ...pairs.flatMap(({ direct, router }) => [complete(direct), complete(router), ''])]);
   return table(header, rows);

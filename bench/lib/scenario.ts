@@ -24,6 +24,11 @@ export interface Scenario {
   token?: string;
   /** Subscriptions live on the owning subgraph (its graphql-ws hooks), whichever the path. */
   live(): number;
+  /**
+   * Upstream subscriptions the router should hold for `subscribers` identical clients: the router
+   * shares one per viewer scope (router/src/subscriptions/shared-subscriptions.ts). Default 1.
+   */
+  upstreamViaRouter?(subscribers: number): number;
   /** Raises one event; resolves with the time (clock.ts) the subgraph published it. */
   raise(): Promise<number>;
 }
@@ -39,6 +44,8 @@ export interface RunOptions {
   /** The router's signing key (PEM): the direct subscribers sign their upgrades with it, as the router signs its own. */
   routerKey: string;
   routerMemory(): Promise<NodeJS.MemoryUsage>;
+  /** Client subscriptions the router runs now (its campus_router_subscriptions_active). */
+  routerSubscriptions(): Promise<number>;
   /** This process: the subgraphs, without the subscribers. */
   subgraphMemory(): Promise<NodeJS.MemoryUsage>;
 }
@@ -51,6 +58,8 @@ export interface ScenarioResult {
   lastClientP50: number;
   /** Heap retained per open subscription (after a full GC), in bytes. */
   heapPerSub: { router: number; subgraph: number };
+  /** Subscriptions the owning subgraph held with every subscriber connected. */
+  upstreamSubscriptions: number;
 }
 
 export async function runScenario(scenario: Scenario, o: RunOptions): Promise<ScenarioResult> {
@@ -61,6 +70,7 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Sc
   let errors = 0;
   let exact = false;
   let heapPerSub: ScenarioResult['heapPerSub'];
+  let upstreamSubscriptions = 0;
   try {
     await o.clients.open({
       url: direct ? scenario.subgraphUrl : o.routerUrl,
@@ -70,7 +80,17 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Sc
       token: scenario.token,
       sign: direct ? { routerKey: o.routerKey, audience: scenario.subgraph } : undefined,
     });
-    await waitFor(() => scenario.live() === o.subscribers, `${o.subscribers} live subscriptions`, 120_000);
+    if (direct) await waitFor(() => scenario.live() === o.subscribers, `${o.subscribers} live subscriptions`, 120_000);
+    else {
+      // Shared upstream: every client is live once the router runs all of them and the subgraph has the shared ones.
+      const upstream = scenario.upstreamViaRouter?.(o.subscribers) ?? 1;
+      await waitFor(
+        async () => scenario.live() === upstream && (await o.routerSubscriptions()) === o.subscribers,
+        `${o.subscribers} routed subscriptions on ${upstream} upstream`,
+        { timeoutMs: 120_000, intervalMs: 100 },
+      );
+    }
+    upstreamSubscriptions = scenario.live();
     const [routerDuring, subgraphDuring] = [await o.routerMemory(), await o.subgraphMemory()];
     heapPerSub = {
       router: (routerDuring.heapUsed - routerBefore.heapUsed) / o.subscribers,
@@ -104,5 +124,6 @@ export async function runScenario(scenario: Scenario, o: RunOptions): Promise<Sc
     },
     lastClientP50: percentile(lastClient, 50),
     heapPerSub,
+    upstreamSubscriptions,
   };
 }

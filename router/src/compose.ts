@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { composeServices } from '@apollo/composition';
+import { composeServices } from './planning/federation-adapter.mjs';
 import { parse } from 'graphql';
 import YAML from 'yaml';
 

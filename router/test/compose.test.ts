@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Supergraph } from '@apollo/federation-internals';
+import { Supergraph } from '../src/planning/federation-adapter.mjs';
 import { describe, expect, it } from 'vitest';
 import { composeSupergraph, CompositionError, readSupergraphConfig } from '../src/compose.ts';
 

@@ -3,7 +3,7 @@
  * the @cost and @listSize annotations of the subgraph schemas make of real operations.
  */
 import { readFileSync } from 'node:fs';
-import { Supergraph } from '@apollo/federation-internals';
+import { Supergraph } from '../src/planning/federation-adapter.mjs';
 import { getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { costModel } from '../src/edge/cost.ts';

@@ -10,7 +10,7 @@
  * writes one from .graphql files, and router/test/persisted-queries.test.ts checks the shipped one.
  */
 import { createHash } from 'node:crypto';
-import { Supergraph } from '@apollo/federation-internals';
+import { Supergraph } from '../planning/federation-adapter.mjs';
 import {
   Kind,
   parse,

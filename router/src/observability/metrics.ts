@@ -136,6 +136,8 @@ export function createRouterMetrics(options: { maxOperationNames: number }): Rou
       sampledGauge(registry, 'campus_router_websocket_connections', 'Client graphql-ws connections open (past connection_init).', () => subscriptionStats().connections);
       sampledGauge(registry, 'campus_router_subscriptions_active', 'Federated subscriptions running.', () => subscriptionStats().subscriptions);
       sampledGauge(registry, 'campus_router_subscription_upstream_sockets', 'WebSockets open from the router to subgraphs.', () => subscriptionStats().upstreamSockets);
+      sampledGauge(registry, 'campus_router_subscription_upstream_subscriptions', 'Subscriptions open on subgraphs, each shared by the identical client subscriptions of one viewer scope.', () => subscriptionStats().upstreamSubscriptions);
+      sampledCounter(registry, 'campus_router_subscription_backlog_overflows_total', 'Client subscriptions ended with SUBSCRIPTION_BACKLOG_FULL: events came faster than the rest of the plan completed.', () => subscriptionStats().backlogOverflows);
     },
   };
 }

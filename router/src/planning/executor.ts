@@ -4,7 +4,8 @@
  * threads with a time budget (planner-pool.ts) instead of on the router's own thread, executes
  * the plan with the gateway's own `executeQueryPlan`, and caps the size of what it returns.
  */
-import { executeQueryPlan, type ApolloGateway } from '@apollo/gateway';
+import type { ApolloGateway } from '@apollo/gateway';
+import { executeQueryPlan } from './federation-adapter.mjs';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { getVariableValues, GraphQLError } from 'graphql';
 import type { RouterContext } from '../context.ts';

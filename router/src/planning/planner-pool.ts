@@ -12,7 +12,7 @@
  * once; only new operations ever reach a worker.
  */
 import { Worker } from 'node:worker_threads';
-import type { QueryPlan } from '@apollo/query-planner';
+import type { QueryPlan } from './federation-adapter.mjs';
 import type { Logger } from '@campus/kit/core';
 import { GraphQLError } from 'graphql';
 

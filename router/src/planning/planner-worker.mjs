@@ -5,8 +5,7 @@
 //               { type: 'plan', id, version, query, operationName }
 // Messages out: { type: 'ready', version } | { id, plan } | { id, error: { message } }
 import { parentPort } from 'node:worker_threads';
-import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
-import { QueryPlanner } from '@apollo/query-planner';
+import { operationFromDocument, QueryPlanner, Supergraph } from './federation-adapter.mjs';
 import { parse } from 'graphql';
 
 let current;

@@ -9,16 +9,13 @@
  * planner code — and execute its plans with its own `executeQueryPlan` (executor.ts). A hot
  * reload swaps the state; operations already running keep the state they were planned with.
  */
-import { buildOperationContext, type ApolloGateway, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
-import { Supergraph, type Schema } from '@apollo/federation-internals';
-import type { QueryPlan, SubscriptionNode } from '@apollo/query-planner';
+import type { ApolloGateway, GraphQLDataSource, ServiceEndpointDefinition } from '@apollo/gateway';
+import { buildOperationContext, Supergraph, type OperationContext, type QueryPlan, type Schema, type SubscriptionNode } from './federation-adapter.mjs';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { RouterContext } from '../context.ts';
 import { costModel, type CostModel } from '../edge/cost.ts';
 import { coalescing } from '../subscriptions/coalescing-data-source.ts';
 import { PlannerPool, type PlannerPoolOptions } from './planner-pool.ts';
-
-type OperationContext = ReturnType<typeof buildOperationContext>;
 
 export interface SubscriptionPlan {
   node: SubscriptionNode;

@@ -1,7 +1,8 @@
 /**
  * A client's graphql-ws connection as the router sees it: who it is (verified at
- * connection_init, like an HTTP request's bearer token), what it forwards to subgraphs, and its
- * upstream sockets.
+ * connection_init, like an HTTP request's bearer token) and what it forwards to subgraphs. Its
+ * upstream subscriptions are shared with other clients of the same viewer scope, so they are not
+ * the connection's own (shared-subscriptions.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { requestInfo } from '@campus/kit/core';
@@ -10,11 +11,9 @@ import { decodeJwt } from 'jose';
 import { authenticate } from '../auth.ts';
 import type { RouterContext } from '../context.ts';
 import { clientAddress, type TrustProxy } from './client-address.ts';
-import { UpstreamConnections, type UpstreamOptions } from './upstream.ts';
 
 export interface ClientConnection {
   context: RouterContext;
-  upstream: UpstreamConnections;
   /** When the access token expires (ms since epoch); the connection is closed then. */
   expiresAt: number | undefined;
 }
@@ -37,7 +36,6 @@ export async function openConnection(
   trustProxy: TrustProxy,
   params: Record<string, unknown> | undefined,
   req: IncomingMessage,
-  upstream: Omit<UpstreamOptions, 'forward'>,
 ): Promise<ClientConnection> {
   const authorization = authorizationOf(params, req);
   const viewer = await authenticate(verifyToken, authorization);
@@ -51,7 +49,6 @@ export async function openConnection(
   const exp = viewer && authorization ? decodeJwt(authorization.replace(/^Bearer\s+/i, '')).exp : undefined;
   return {
     context,
-    upstream: new UpstreamConnections({ ...upstream, forward: context }),
     expiresAt: exp ? exp * 1000 : undefined,
   };
 }

@@ -4,7 +4,8 @@
  * (entity fetches through the router's signed data sources), then shapes the response exactly as
  * for a query — aliases, fragments, __typename, nullability and error paths included.
  */
-import { executeQueryPlan, type GraphQLDataSource, type ServiceMap } from '@apollo/gateway';
+import type { GraphQLDataSource } from '@apollo/gateway';
+import { executeQueryPlan, type ServiceMap } from '../planning/federation-adapter.mjs';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import type { Logger } from '@campus/kit/core';
 import type { DocumentNode, ExecutionResult, FormattedExecutionResult } from 'graphql';

@@ -1,12 +1,16 @@
 /**
- * The router's graphql-ws connections to subgraphs, for one client connection.
+ * The router's graphql-ws sockets to subgraphs, one per (subgraph URL, viewer scope), shared by
+ * every upstream subscription of that scope (shared-subscriptions.ts decides which those are).
  *
- * One upstream socket per (client connection, subgraph URL), carrying every subscription that
- * client has on that subgraph. Not pooled across clients: a subgraph authorizes a subscription
- * with the token on the upgrade request, and two clients never share a token. Sockets are lazy:
- * opened by the first subscription and closed as soon as the last one completes, so a client that
- * unsubscribes everything holds nothing upstream, and after a supergraph reload the sockets to an
- * old URL close with the last subscription planned against it.
+ * A subgraph authorizes a subscription with the headers of the socket's upgrade request, so a
+ * socket must carry exactly one viewer's credentials: the public scope's socket carries no
+ * Authorization, no request id and no client address of anyone; a signed-in scope's carries its
+ * token (the scope is that token) and the address of the client that opened it. Every upgrade,
+ * reconnects included, is signed with the router's key (signed-websocket.ts).
+ *
+ * Sockets are lazy: opened by the first subscription of their scope and closed when the last one
+ * completes, so after a supergraph reload the sockets to an old URL close with the last
+ * subscription planned against it.
  */
 import type { RequestSigner } from '@campus/kit/identity';
 import { createClient, type Client, type ExecutionResult, type Sink, type SubscribePayload } from 'graphql-ws';
@@ -15,7 +19,6 @@ import { signedWebSocket, webSocketUrl, type ForwardedHeaders } from './signed-w
 export interface UpstreamOptions {
   /** The router's signer: every upgrade to a subgraph carries its signature. */
   signer: RequestSigner;
-  forward: ForwardedHeaders;
   /**
    * Reconnect attempts after an abnormal close (a subgraph instance restarting); graphql-ws then
    * resubscribes everything on the new socket. After that the subscriptions end with an error.
@@ -25,30 +28,58 @@ export interface UpstreamOptions {
   onSocketClosed(): void;
 }
 
-export class UpstreamConnections {
-  private readonly clients = new Map<string, Client>();
+/** Whose credentials an upstream socket and the rest of a plan run with. */
+export interface ViewerScope {
+  /** "public", or one per access token (a hash of it: keys end up in logs and heap dumps). */
+  key: string;
+  /** What goes to subgraphs: nothing for the public scope. */
+  forward: ForwardedHeaders;
+}
+
+interface PooledClient {
+  client: Client;
+  subscriptions: number;
+}
+
+export class UpstreamPool {
+  private readonly clients = new Map<string, PooledClient>();
 
   constructor(private readonly options: UpstreamOptions) {}
 
-  /** Subscribes on `service`, the subgraph at `url`; the returned function completes the subscription upstream. */
-  subscribe(service: string, url: string, payload: SubscribePayload, sink: Sink<ExecutionResult>): () => void {
-    return this.client(service, url).subscribe(payload, sink);
+  /** Subscribes on `service`, the subgraph at `url`, as `scope`; the returned function completes it upstream (idempotent). */
+  subscribe(service: string, url: string, scope: ViewerScope, payload: SubscribePayload, sink: Sink<ExecutionResult>): () => void {
+    const key = `${url}\n${scope.key}`;
+    let pooled = this.clients.get(key);
+    if (!pooled) {
+      pooled = { client: this.createClient(service, url, scope.forward), subscriptions: 0 };
+      this.clients.set(key, pooled);
+    }
+    const entry = pooled;
+    entry.subscriptions++;
+    const complete = entry.client.subscribe(payload, sink);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      complete();
+      if (--entry.subscriptions > 0) return;
+      if (this.clients.get(key) === entry) this.clients.delete(key);
+      void entry.client.dispose();
+    };
   }
 
-  /** Closes every upstream socket (the client connection is gone). */
+  /** Closes every upstream socket (the router is stopping). */
   async dispose(): Promise<void> {
     const clients = [...this.clients.values()];
     this.clients.clear();
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(clients.map((c) => c.client.dispose()));
   }
 
-  private client(service: string, url: string): Client {
-    const existing = this.clients.get(url);
-    if (existing) return existing;
-    const { signer, forward, retryAttempts, onSocketOpened, onSocketClosed } = this.options;
+  private createClient(service: string, url: string, forward: ForwardedHeaders): Client {
+    const { signer, retryAttempts, onSocketOpened, onSocketClosed } = this.options;
     // `closed` also fires for a socket that never opened (a refused upgrade): count only opened ones.
     const open = new Set<unknown>();
-    const client = createClient({
+    return createClient({
       url: webSocketUrl(url),
       webSocketImpl: signedWebSocket(signer, service, forward),
       lazy: true,
@@ -66,7 +97,5 @@ export class UpstreamConnections {
         },
       },
     });
-    this.clients.set(url, client);
-    return client;
   }
 }

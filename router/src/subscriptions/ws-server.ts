@@ -11,6 +11,10 @@
  *                    the federated executor, queries and mutations through Apollo Server (so a
  *                    WebSocket-only client gets exactly what HTTP would give it)
  *   keep-alive       ws-level pings every `keepAliveMs`; a peer that misses a pong is dropped
+ *
+ * Identical subscriptions of one viewer scope share one upstream subscription and one run of the
+ * rest of the plan per event (shared-subscriptions.ts); limits, session ends and metrics stay per
+ * client connection.
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -32,6 +36,7 @@ import {
   type ExecutionResult,
   type FormattedExecutionResult,
   type GraphQLFormattedError,
+  type GraphQLSchema,
 } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -45,6 +50,8 @@ import type { TrustProxy } from './client-address.ts';
 import { openConnection, type ClientConnection } from './connection.ts';
 import { federatedSubscribe } from './federated-subscription.ts';
 import { ConnectionSession } from './session-guard.ts';
+import { SharedSubscriptions } from './shared-subscriptions.ts';
+import { UpstreamPool } from './upstream.ts';
 import type { SupergraphState, SupergraphTracker } from '../planning/supergraph-state.ts';
 
 export interface SubscriptionServerOptions {
@@ -94,10 +101,14 @@ export interface WsOperationAnswer {
 export interface SubscriptionStats {
   /** Client graphql-ws connections that passed connection_init. */
   connections: number;
-  /** Federated subscriptions running. */
+  /** Federated subscriptions running (client subscriptions). */
   subscriptions: number;
   /** Open sockets from the router to subgraphs. */
   upstreamSockets: number;
+  /** Subscriptions open on subgraphs, each shared by one or more client subscriptions. */
+  upstreamSubscriptions: number;
+  /** Client subscriptions ended with SUBSCRIPTION_BACKLOG_FULL since start (shared-subscriptions.ts). */
+  backlogOverflows: number;
 }
 
 export interface SubscriptionServer {
@@ -138,6 +149,38 @@ function withoutHttp(e: GraphQLError): GraphQLError {
   return new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions });
 }
 
+/** Documents parsed and validated, per API schema (one per supergraph) and operation text. */
+const checkedDocuments = new WeakMap<GraphQLSchema, Map<string, { document: DocumentNode; invalid: readonly GraphQLError[] }>>();
+const CHECKED_DOCUMENTS = 1_000;
+
+/**
+ * Parsed and validated once per supergraph and text: a thousand clients subscribing with the same
+ * operation share one document (graphql-js documents are never mutated, and parse keeps every
+ * token for locations, which would otherwise be retained once per subscription) and one
+ * validation. Validation rules see the document only, so their answer holds for every client.
+ */
+function checkedDocument(
+  state: SupergraphState,
+  options: Pick<SubscriptionServerOptions, 'limits'>,
+  query: string,
+): { document: DocumentNode; invalid: readonly GraphQLError[] } | GraphQLError {
+  let cache = checkedDocuments.get(state.apiSchema);
+  if (!cache) checkedDocuments.set(state.apiSchema, (cache = new Map()));
+  const hit = cache.get(query);
+  if (hit) return hit;
+  let document: DocumentNode;
+  try {
+    document = parse(query, options.limits.parseOptions);
+  } catch (e) {
+    return e as GraphQLError;
+  }
+  const checked = { document, invalid: validate(state.apiSchema, document, [...specifiedRules, ...options.limits.validationRules]) };
+  // Oldest out first: bounded however many distinct operations clients send.
+  if (cache.size >= CHECKED_DOCUMENTS) cache.delete(cache.keys().next().value!);
+  cache.set(query, checked);
+  return checked;
+}
+
 interface PrepareRequest {
   connection: ClientConnection;
   query: string;
@@ -165,13 +208,9 @@ async function prepare(
     if (e instanceof GraphQLError) return [withoutHttp(e)];
     throw e;
   }
-  let document: DocumentNode;
-  try {
-    document = parse(query, options.limits.parseOptions);
-  } catch (e) {
-    return coded([e as GraphQLError], 'GRAPHQL_PARSE_FAILED');
-  }
-  const invalid = validate(state.apiSchema, document, [...specifiedRules, ...options.limits.validationRules]);
+  const checked = checkedDocument(state, options, query);
+  if (checked instanceof GraphQLError) return coded([checked], 'GRAPHQL_PARSE_FAILED');
+  const { document, invalid } = checked;
   // Limit refusals carry their own code (OPERATION_TOO_DEEP, ...); graphql-js's own errors get one.
   if (invalid.length) return invalid.map((e) => (typeof e.extensions.code === 'string' ? withoutHttp(e) : coded([e], 'GRAPHQL_VALIDATION_FAILED')[0]!));
   const operation = getOperationAST(document, operationName ?? undefined);
@@ -207,6 +246,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   const { logger, apollo, formatError } = options;
   const wsServer = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
   const counts = { connections: 0, subscriptions: 0, upstreamSockets: 0 };
+  const pool = new UpstreamPool({
+    signer: options.routerSigner,
+    retryAttempts: options.upstreamRetryAttempts,
+    onSocketOpened: () => counts.upstreamSockets++,
+    onSocketClosed: () => counts.upstreamSockets--,
+  });
+  const shared = new SharedSubscriptions(pool, logger);
 
   const format = (errors: readonly (GraphQLError | GraphQLFormattedError)[]) =>
     // Results from Apollo Server (queries over the socket) arrive formatted already.
@@ -234,12 +280,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       isProd: options.production,
       onConnect: async (ctx) => {
         try {
-          const connection = await openConnection(options.verifyToken, options.trustProxy, ctx.connectionParams, ctx.extra.request, {
-            signer: options.routerSigner,
-            retryAttempts: options.upstreamRetryAttempts,
-            onSocketOpened: () => counts.upstreamSockets++,
-            onSocketClosed: () => counts.upstreamSockets--,
-          });
+          const connection = await openConnection(options.verifyToken, options.trustProxy, ctx.connectionParams, ctx.extra.request);
           ctx.extra.connection = connection;
           if (connection.expiresAt) {
             const ms = Math.min(Math.max(connection.expiresAt - Date.now(), 0), 2 ** 31 - 1);
@@ -265,10 +306,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         ctx.extra.session?.dispose();
         const connection = ctx.extra.connection;
         if (!connection) return;
+        // Its subscriptions were completed just before (graphql-ws returns them first), which took
+        // them out of the upstream subscriptions they shared (the last one out closes each).
         counts.connections--;
-        // Subscriptions were completed just before (graphql-ws returns them first); this closes
-        // whatever upstream socket is still opening or lingering.
-        await connection.upstream.dispose();
       },
       onSubscribe: async (ctx, id, payload) => {
         const started = performance.now();
@@ -309,7 +349,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         const { connection, state, query } = args.contextValue as OperationScope;
         return federatedSubscribe({
           state,
-          upstream: connection.upstream,
+          shared,
           request: {
             query,
             document: args.document,
@@ -360,9 +400,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         wsServer.handleUpgrade(req, socket, head, (ws) => wsServer.emit('connection', ws, req)),
       );
     },
-    stats: () => ({ ...counts }),
+    stats: () => ({ ...counts, ...shared.stats() }),
     close: async () => {
       await server.dispose();
+      await pool.dispose();
     },
   };
 }

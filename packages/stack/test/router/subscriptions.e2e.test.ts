@@ -53,6 +53,12 @@ describe('federated subscriptions through the router', () => {
 
   /** Waits until the subgraph has `n` live subscriptions: from then on, events reach them. */
   const subgraphHas = (n: number) => waitFor(() => upstream().subscriptions === n, `${n} live subscriptions in the users subgraph`);
+  /**
+   * Waits until the router runs `clients` subscriptions on `n` live upstream ones: identical
+   * subscriptions with one token share one (router/src/subscriptions/shared-subscriptions.ts).
+   */
+  const sharedBy = (clients: number, n = 1) =>
+    waitFor(() => stack.router.subscriptionStats().subscriptions === clients && upstream().subscriptions === n, `${clients} subscriptions on ${n} upstream`);
 
   beforeAll(async () => {
     stack = await sharedTestStack();
@@ -177,13 +183,13 @@ describe('federated subscriptions through the router', () => {
     const connection = await connect(user.accessToken);
     const first = connection.subscribe(SESSION_EVENTS);
     const second = connection.subscribe(SESSION_EVENTS);
-    await subgraphHas(2);
-    // Both ride one upstream socket: one per (client connection, subgraph).
+    // Identical, with one token: one upstream subscription on one socket.
+    await sharedBy(2);
     expect(upstream().sockets).toBe(1);
 
     first.unsubscribe();
-    await subgraphHas(1);
-    expect(upstream().sockets).toBe(1);
+    await waitFor(() => stack.router.subscriptionStats().subscriptions === 1, 'the first to end');
+    expect(upstream()).toEqual({ subscriptions: 1, sockets: 1 });
     second.unsubscribe();
     await subgraphHas(0);
     await waitFor(() => upstream().sockets === 0, 'the upstream socket to close');
@@ -194,8 +200,8 @@ describe('federated subscriptions through the router', () => {
     const user = await newUser();
     const connection = await connect(user.accessToken);
     connection.subscribe(SESSION_EVENTS);
-    connection.subscribe(SESSION_EVENTS);
-    await subgraphHas(2);
+    connection.subscribe('subscription { mySessionEvents { reason } }');
+    await sharedBy(2, 2);
     await connection.close();
     await subgraphHas(0);
     await waitFor(() => upstream().sockets === 0, 'the upstream socket to close');
@@ -217,8 +223,9 @@ describe('federated subscriptions through the router', () => {
     appendFileSync(stack.supergraphPath, `\n# reloaded by a test\n`);
     await within(reloaded, 10_000, 'the supergraph reload');
 
+    // Same subgraph URL, operation and token: it shares the running upstream subscription.
     const after = connection.subscribe(SESSION_EVENTS);
-    await subgraphHas(2);
+    await sharedBy(2);
     await graphql(url, SET_ROLE, { token: adminToken, variables: { input: { userId: user.user.id, role: 'INSTRUCTOR' } } });
     expect((await before.nth(0)).data.mySessionEvents.reason).toBe('ROLE_CHANGED');
     expect((await after.nth(0)).data.mySessionEvents.reason).toBe('ROLE_CHANGED');
@@ -233,7 +240,8 @@ describe('federated subscriptions through the router', () => {
     const user = await newUser();
     const connections = await Promise.all(Array.from({ length: 100 }, () => connect(user.accessToken)));
     const subs = connections.map((c) => c.subscribe(SESSION_EVENTS));
-    await subgraphHas(100);
+    // One token, one operation: one upstream subscription for all of them.
+    await sharedBy(100);
 
     await graphql(url, SET_ROLE, { token: adminToken, variables: { input: { userId: user.user.id, role: 'INSTRUCTOR' } } });
 
