@@ -10,6 +10,9 @@
  *            every production feature on (operation limits, demand control, rate limits with a
  *            ceiling no benchmark reaches, metrics, signed subgraph requests; tracing off)
  *   + dedup  rows for in-flight deduplication of identical subgraph fetches: n/a for both today
+ *   router xN workers   the same router with ROUTER_WORKERS=N (router/src/cluster/), on N cores:
+ *            the gateways' core and N - 1 of the others, which it shares with the subgraphs and
+ *            the load generator (on a 2-core machine, every core); CPU and RSS summed over its processes
  *
  * Workloads (lib/gateways/queries.ts, lib/gateways/workloads.ts):
  *   (a) the public gateways benchmark's four subgraphs: deep (its TestQuery), small, onehop
@@ -31,6 +34,7 @@
  *                         as Campus subgraphs do; off: they verify nothing
  *   BENCH_SEED_SCALE      workload (b)'s demo data scale (default 1)
  *   BENCH_TIMEOUT_MS      deadline of one request (default 30000)
+ *   BENCH_ROUTER_WORKERS  the router's worker counts, comma-separated (default 1,2): one row each
  *   BENCH_CPU_PROF        a directory: the router runs with --cpu-prof there (profiles written when it stops)
  *   LOG_LEVEL             of the gateways and subgraphs (default warn)
  */
@@ -40,14 +44,15 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '@campus/test-kit';
 import { watchRss } from './lib/rss.ts';
 import { percentile } from './lib/stats.ts';
-import { cpuSecondsOf, startGateway, type GatewayProcess } from './lib/gateways/gateway-process.ts';
+import { cpuSecondsOf, startGateway, treeRss, type GatewayProcess } from './lib/gateways/gateway-process.ts';
 import { runLoad } from './lib/gateways/load.ts';
 import { setUpPinning } from './lib/gateways/pinning.ts';
 import { QUERIES, selectQueries, type BenchQuery, type WorkloadName } from './lib/gateways/queries.ts';
 import { queryTable, startTable, type QueryFacts, type RoundSample } from './lib/gateways/report.ts';
-import { gatewayVariants, PLAIN, type GatewayVariant } from './lib/gateways/variants.ts';
+import { gatewayVariants, PLAIN, routerWorkerCounts, type GatewayVariant } from './lib/gateways/variants.ts';
 import { startBenchmarkSubgraphs, startCampusStack, type Workload } from './lib/gateways/workloads.ts';
 
 const env = process.env;
@@ -76,7 +81,15 @@ if (!existsSync(ROUTER_ENTRY)) throw new Error(`${ROUTER_ENTRY} is missing: run 
 for (const name of Object.keys(env)) if (name.startsWith('OTEL_') || name === 'REDIS_URL') delete env[name];
 
 const pinning = setUpPinning(env.BENCH_GATEWAY_CORE);
-const variants = gatewayVariants();
+const variants = gatewayVariants(routerWorkerCounts(env.BENCH_ROUTER_WORKERS));
+for (const v of variants.filter((v) => (v.workers ?? 1) > 1 && !v.unavailable)) {
+  // The figures of a multi-core row are not a clean per-core comparison: say so where they are read.
+  pinning.warnings.push(
+    pinning.gatewayCore === undefined
+      ? `${v.name}: not pinned; its ${v.workers} processes share every core with the subgraphs and the load generator.`
+      : `${v.name}: pinned to cores ${pinning.command(['node'], v.workers).args[1]}, all but core ${pinning.gatewayCore} shared with the subgraphs and the load generator (on cores ${pinning.otherCores}): its figures are not per core.`,
+  );
+}
 const running = variants.filter((v) => !v.unavailable);
 const tmp = mkdtempSync(join(tmpdir(), 'campus-bench-gateways-'));
 if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
@@ -124,7 +137,13 @@ async function startVariant(workload: Workload, variant: GatewayVariant, probe: 
   }
   // One profile per thread (the planner's too), named by Node (CPU.<date>.<pid>.<thread>.<n>.cpuprofile).
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  return startGateway({ ...common, name: `${variant.name} (${workload.name})`, nodeArgs: [...profile, ROUTER_ENTRY], env: routerEnv(workload, variant) });
+  const gateway = await startGateway({ ...common, name: `${variant.name} (${workload.name})`, nodeArgs: [...profile, ROUTER_ENTRY], env: routerEnv(workload, variant), cores: variant.workers });
+  // The first answer comes from the first worker ready; the load waits for all of them.
+  if ((variant.workers ?? 1) > 1) await waitFor(async () => {
+    const text = await (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
+    return new RegExp(`^campus_router_workers_ready\\{[^}]*\\} ${variant.workers}$`, 'm').test(text);
+  }, `${variant.name}: every worker ready`, 60_000);
+  return gateway;
 }
 
 interface Answer {
@@ -177,7 +196,7 @@ async function checkQuery(workload: Workload, query: BenchQuery, gateways: Map<s
 }
 
 async function measure(workload: Workload, query: BenchQuery, variant: GatewayVariant, gateway: GatewayProcess, round: number, headers: Record<string, string>): Promise<RoundSample> {
-  const rss = watchRss(gateway.pid);
+  const rss = watchRss(gateway.pid, 200, treeRss);
   // Fetches are counted over the whole load, from an idle gateway to an idle gateway (warm-up and
   // drain included), so that no request is counted half: exact, where a count over the window
   // alone would be off by the fetches of the requests in flight at its edges.
@@ -220,7 +239,7 @@ async function measure(workload: Workload, query: BenchQuery, variant: GatewayVa
   rss.stop();
   const errors = [...result.errors.values()].reduce((a, b) => a + b, 0);
   console.log(
-    `  round ${round} ${query.name.padEnd(8)} ${variant.name.padEnd(8)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(1)} ms  p99 ${sample.p99.toFixed(1)} ms  ` +
+    `  round ${round} ${query.name.padEnd(8)} ${variant.name.padEnd(17)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(1)} ms  p99 ${sample.p99.toFixed(1)} ms  ` +
       `${errors} errors  gateway ${sample.gatewayCpu.toFixed(2)} cores (${sample.cpuMsPerAnswer.toFixed(2)} ms/answer), subgraphs ${sample.subgraphCpu.toFixed(2)}  ${sample.fetchesPerAnswer.toFixed(2)} fetches/answer`,
   );
   if (gateway.exited()) throw new Error(`${gateway.name} ended during the load (${gateway.exited()}); its log: ${gateway.logPath}`);

@@ -23,11 +23,15 @@ export interface RssWatch {
   stop(): void;
 }
 
-/** Samples a process's RSS every `everyMs`; VmHWM alone cannot tell one phase's peak from another's. */
-export function watchRss(pid: number, everyMs = 200): RssWatch {
+/**
+ * Samples a process's RSS every `everyMs`; VmHWM alone cannot tell one phase's peak from another's.
+ * `read`: what is sampled (default the process's own RSS; a process tree's sum for a router of
+ * several workers, bench/lib/gateways/gateway-process.ts treeRss).
+ */
+export function watchRss(pid: number, everyMs = 200, read: (pid: number) => number = (p) => rssOf(p).rss): RssWatch {
   let peak = Number.NaN;
   const sample = () => {
-    const { rss } = rssOf(pid);
+    const rss = read(pid);
     if (Number.isNaN(rss)) return;
     peak = Number.isNaN(peak) ? rss : Math.max(peak, rss);
   };

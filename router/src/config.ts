@@ -1,10 +1,13 @@
 /** The router's configuration, validated in one place. `--supergraph PATH` overrides SUPERGRAPH_PATH. */
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { commonEnv, parseEnv, port, type Env } from '@campus/kit/core';
+import { responseCacheEnv } from '@campus/kit/events';
 import { generateServiceKeyPem, sessionEnv, sessionStoreConfig, signingKeysEnv, type SessionStoreConfig } from '@campus/kit/identity';
 import { z } from 'zod';
 import type { OperationLimitsConfig } from './edge/limits.ts';
 import type { RateLimitsConfig } from './edge/rate-limits.ts';
+import type { ResponseCacheConfig } from './response-cache/response-cache.ts';
 import { parseTrustProxy, trustProxyProblem, type TrustProxySetting } from './edge/trust-proxy.ts';
 import type { TrustedDocumentsConfig } from './edge/trusted-documents.ts';
 
@@ -101,6 +104,28 @@ const schema = z.object({
   QUERY_PLAN_TIMEOUT_MS: positiveInt(2_000),
   /** Planner threads: each plans one new operation at a time (known operations are cached). */
   QUERY_PLANNER_THREADS: positiveInt(1),
+  /** manifest: plan the persisted-query manifest's operations before /ready (planning/warm-plans.ts); off: plan on first use. */
+  QUERY_PLAN_WARMUP: z.enum(['manifest', 'off']).default('manifest'),
+
+  // --- processes (docs/readiness.md, "Workers") ---
+  /** Router processes sharing ROUTER_PORT (node:cluster, router/src/cluster/): a number, or "auto" for one per available core. 1 = one process, no cluster. */
+  ROUTER_WORKERS: z
+    .string()
+    .trim()
+    .regex(/^(auto|[1-9]\d{0,2})$/, 'must be a number of worker processes (1 to 999) or "auto" (one per available core)')
+    .default('1')
+    .transform((v) => (v === 'auto' ? availableParallelism() : Number(v))),
+
+  // --- response cache (docs/response-cache.md) ---
+  /**
+   * Cache anonymous PUBLIC query answers, keyed on the catalog generation. Takes effect only where a
+   * change is seen by this router: the embedded stack (one process) or REDIS_URL; otherwise off.
+   */
+  RESPONSE_CACHE: z.enum(['true', 'false']).default('true'),
+  /** Largest size of the in-memory cache (without REDIS_URL), in MiB. */
+  RESPONSE_CACHE_MEMORY_MB: positiveInt(64),
+  /** Key prefix of cached answers and of the catalog generation in Redis (shared with the subgraphs). */
+  ...responseCacheEnv,
 
   // --- metrics (docs/observability.md) ---
   /** Serve GET /metrics on this port instead of the router's own (then not on the public port); 0 = any free port. */
@@ -144,7 +169,11 @@ export interface RouterConfig {
   trustedDocuments: TrustedDocumentsConfig;
   limits: OperationLimitsConfig & { maxResponseBytes: number };
   demandControl: { maxCost: number; defaultListSize: number };
-  planner: { timeoutMs: number; workers: number };
+  planner: { timeoutMs: number; workers: number; warmup: 'manifest' | 'off' };
+  /** Processes serving ROUTER_PORT: 1 is the router itself; more, a primary supervising that many workers (cluster/primary.ts). */
+  workers: number;
+  /** Caching of anonymous public answers (response-cache/response-cache.ts). */
+  responseCache: ResponseCacheConfig;
   /** Where /metrics is served (undefined: on the router's own port) and how many operation names it labels by. */
   metrics: { port: number | undefined; maxOperationNames: number };
 }
@@ -200,7 +229,14 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
       maxResponseBytes: e.LIMIT_MAX_RESPONSE_BYTES,
     },
     demandControl: { maxCost: e.DEMAND_CONTROL_MAX_COST, defaultListSize: e.DEMAND_CONTROL_DEFAULT_LIST_SIZE },
-    planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS },
+    planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS, warmup: e.QUERY_PLAN_WARMUP },
+    workers: e.ROUTER_WORKERS,
+    responseCache: {
+      enabled: e.RESPONSE_CACHE === 'true',
+      redisUrl: e.REDIS_URL,
+      prefix: e.RESPONSE_CACHE_REDIS_PREFIX,
+      maxMemoryBytes: e.RESPONSE_CACHE_MEMORY_MB * 1024 * 1024,
+    },
     metrics: { port: e.ROUTER_METRICS_PORT, maxOperationNames: e.ROUTER_METRICS_OPERATION_NAMES },
   };
 }

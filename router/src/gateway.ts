@@ -4,7 +4,8 @@ import type { Logger } from '@campus/kit/core';
 import { createRequestSigner, type RequestSigner } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
 import type { RouterConfig } from './config.ts';
-import { SignedDataSource, signingFetcher } from './signed-data-source.ts';
+import { SignedDataSource } from './signed-data-source.ts';
+import { createSubgraphHttpClient, type SubgraphHttpClient } from './subgraph-fetcher.ts';
 import { createSubgraphResilience, type SubgraphFetchObserver } from './subgraph-resilience.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
 
@@ -20,8 +21,27 @@ export function dataSourceFactory(
   observer?: SubgraphFetchObserver,
 ) {
   const resilience = createSubgraphResilience(config.subgraphs, logger, observer);
-  return ({ name, url }: ServiceEndpointDefinition) =>
-    new SignedDataSource({ name, url, fetcher: signingFetcher(signer, name), guard: resilience.forSubgraph(name, url) });
+  // One keep-alive pool per subgraph URL, kept across supergraph reloads like the breakers.
+  const clients = new Map<string, SubgraphHttpClient>();
+  const maxResponseBytes = subgraphResponseLimit(config.limits.maxResponseBytes);
+  return ({ name, url }: ServiceEndpointDefinition) => {
+    if (!url) throw new Error(`The supergraph gives no URL for the ${name} subgraph.`);
+    let client = clients.get(url);
+    if (!client) {
+      client = createSubgraphHttpClient(url, { maxResponseBytes });
+      clients.set(url, client);
+    }
+    return new SignedDataSource({ name, url, signer, client, guard: resilience.forSubgraph(name, url) });
+  };
+}
+
+/**
+ * The largest subgraph answer the router reads: far above the client's cap (LIMIT_MAX_RESPONSE_BYTES,
+ * planning/executor.ts), which measures what the plan makes of the answers, so that the client's
+ * cap is the one an ordinary large response meets; this one only stops a runaway subgraph.
+ */
+export function subgraphResponseLimit(maxResponseBytes: number): number {
+  return Math.max(4 * maxResponseBytes, 16 * 1024 * 1024);
 }
 
 export function createGateway(config: RouterConfig, logger: Logger, buildService = dataSourceFactory(config, logger)): ApolloGateway {

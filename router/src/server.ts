@@ -41,13 +41,16 @@ import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
 import { planningGateway } from './planning/executor.ts';
 import { trackSupergraph } from './planning/supergraph-state.ts';
+import { warmPlans } from './planning/warm-plans.ts';
 import { routerReadiness } from './readiness.ts';
 import { observeHttpRequests } from './observability/http-requests.ts';
-import { metricsEndpoint } from './observability/metrics-endpoint.ts';
+import { metricsEndpoint, type ClusterMetricsSource } from './observability/metrics-endpoint.ts';
 import { createRouterMetrics } from './observability/metrics.ts';
 import { outcomeOf } from './observability/outcome.ts';
 import type { MetricsRegistry } from '@campus/kit/core';
 import { createSubscriptionServer, type SubscriptionStats } from './subscriptions/ws-server.ts';
+import { createResponseCache } from './response-cache/response-cache.ts';
+import type { CatalogGeneration } from '@campus/kit/events';
 
 export interface Router {
   httpServer: Server;
@@ -71,6 +74,13 @@ export interface RouterDeps {
    * its one store); absent, the router opens its own from config.sessions (Redis or in memory).
    */
   revocations?: SessionRevocations;
+  /**
+   * The catalog generation the services of this process bump (the embedded stack); absent, the
+   * response cache reads one in Redis with REDIS_URL, or stays off (response-cache/response-cache.ts).
+   */
+  catalogGeneration?: CatalogGeneration;
+  /** Set in a worker process (cluster/worker.ts): /metrics answers every worker's series, summed by the primary. */
+  clusterMetrics?: ClusterMetricsSource;
 }
 
 const GRAPHQL_PATHS = ['/', '/graphql'];
@@ -117,8 +127,13 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   // Ready only once a planner thread can plan: before that every new operation would wait or
   // time out (the thread loads the planner code and builds the supergraph first, seconds on a cold
   // start). Only the first start counts: a thread replaced later must not make /ready flap.
+  // Warm too: the operations known in advance are planned first (planning/warm-plans.ts).
   let plannerStarted = false;
-  void tracker.plannerReady().then(() => (plannerStarted = true));
+  const plannerWarm = tracker
+    .plannerReady()
+    .then(() => warmPlans(tracker, config.planner.warmup, config.trustedDocuments.manifestPath, logger))
+    .catch((err: unknown) => logger.warn({ err }, 'could not warm the query plan cache'))
+    .finally(() => (plannerStarted = true));
 
   const readiness = routerReadiness({
     tracker,
@@ -129,7 +144,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   app.get('/health', readiness.health);
   app.get('/ready', readiness.ready);
   // GET /metrics here, or on ROUTER_METRICS_PORT only (observability/metrics-endpoint.ts).
-  const metricsServer = metricsEndpoint(app, metrics.registry, config.metrics.port);
+  const metricsServer = metricsEndpoint(app, metrics.registry, config.metrics.port, deps.clusterMetrics);
   // Listening starts before start() finishes (so /health answers during a long start): until then
   // GraphQL answers 503 with a GraphQL error a client retries on, not express's 404 page.
   let serving = false;
@@ -161,6 +176,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     ],
   };
 
+  // Anonymous public answers, keyed on the catalog generation (docs/response-cache.md).
+  const responseCache = createResponseCache(config.responseCache, { logger, generation: deps.catalogGeneration, onLookup: metrics.responseCacheLookup });
+
   const apollo = new ApolloServer<RouterContext>({
     gateway: planningGateway(gateway, tracker, { maxResponseBytes: config.limits.maxResponseBytes }),
     csrfPrevention: true,
@@ -181,6 +199,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       ApolloServerPluginDrainHttpServer({ httpServer }),
       // The operation, its error codes and outcome on the request's span (docs/observability.md).
       graphqlSpanPlugin(),
+      ...responseCache.plugins,
       config.sandbox
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false })
         : ApolloServerPluginLandingPageProductionDefault({ footer: false }),
@@ -261,7 +280,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       );
       await apollo.start();
       // Bounded: a planner that cannot start is reported by /ready rather than hanging the start.
-      await Promise.race([tracker.plannerReady(), new Promise((r) => setTimeout(r, 60_000).unref())]);
+      await Promise.race([plannerWarm, new Promise((r) => setTimeout(r, 60_000).unref())]);
       // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
       app.all(
         GRAPHQL_PATHS,
@@ -288,6 +307,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       await apollo.stop();
       await tracker.stop();
       await rateLimits.close();
+      await responseCache.close();
       sessionWatch.close();
       await ownRevocations?.close();
       await readiness.close();

@@ -13,28 +13,18 @@
  * becomes a GraphQL error naming the subgraph; the gateway puts it in `errors` and still returns
  * what the other subgraphs answered.
  *
- * The timeout signal reaches `fetch` through AsyncLocalStorage: RemoteGraphQLDataSource builds
- * the fetch call itself and offers no way to pass a signal per call (signed-data-source.ts reads
- * it with `fetchSignal()`).
+ * Retry and breaker are cockatiel's. The timeout and the deadline are not policies but one timer
+ * per attempt, set by the HTTP client (subgraph-fetcher.ts) from the bounds each attempt is given
+ * here: the fetch's timeout, or what is left of the request's deadline when that is sooner, and
+ * the error to throw when it fires. (cockatiel's timeout policy, an AbortSignal per request for
+ * the deadline, AbortSignal.any per fetch and an AsyncLocalStorage scope to carry the signal to
+ * the fetcher cost several objects, listeners and a DOMException per fetch: docs/performance.md.)
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { setMaxListeners } from 'node:events';
 import type { Logger } from '@campus/kit/core';
-import {
-  BrokenCircuitError,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  TaskCancelledError,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  timeout,
-  wrap,
-  type IPolicy,
-} from 'cockatiel';
+import { BrokenCircuitError, ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, wrap, type IPolicy } from 'cockatiel';
 import { GraphQLError, Kind, Lexer, Source, TokenKind, parse, type DocumentNode } from 'graphql';
 import type { RouterConfig } from './config.ts';
+import { SubgraphResponseTooLarge } from './subgraph-fetcher.ts';
 
 export type SubgraphFetchConfig = RouterConfig['subgraphs'];
 
@@ -73,16 +63,22 @@ const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 const RETRY_INITIAL_DELAY_MS = 100;
 const RETRY_MAX_DELAY_MS = 1_000;
 
-const fetchScope = new AsyncLocalStorage<AbortSignal>();
+/** An attempt that did not have its whole answer within the subgraph's timeout. */
+class FetchTimedOut extends Error {}
+class DeadlineExceeded extends Error {}
 
-// instanceof, not cockatiel's isTaskCancelledError: in 3.2.1 that helper tests for the bulkhead
-// error's marker and never matches a timeout.
-const isTimeout = (e: unknown) => e instanceof TaskCancelledError;
+const isTimeout = (e: unknown) => e instanceof FetchTimedOut;
 const isCircuitOpen = (e: unknown) => e instanceof BrokenCircuitError;
+const timedOut = () => new FetchTimedOut('subgraph fetch timed out');
+const deadlinePassed = () => new DeadlineExceeded();
 
-/** The signal of the subgraph fetch being made now; aborted on its timeout or the request's deadline. */
-export function fetchSignal(): AbortSignal | undefined {
-  return fetchScope.getStore();
+/**
+ * What one attempt may take: `send` must have the subgraph's whole answer within `timeoutMs`, or
+ * stop the exchange (close its connection) and throw `expired()`.
+ */
+export interface AttemptBounds {
+  timeoutMs: number;
+  expired: () => unknown;
 }
 
 export interface SubgraphCall {
@@ -97,8 +93,11 @@ export interface SubgraphCall {
 }
 
 export interface SubgraphGuard {
-  /** Runs `send` (one HTTP exchange with the subgraph, body included) under the subgraph's policies. */
-  run<T>(call: SubgraphCall, send: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `send` (one HTTP exchange with the subgraph, body included) under the subgraph's
+   * policies; `send` keeps to the bounds it is given (subgraph-fetcher.ts does).
+   */
+  run<T>(call: SubgraphCall, send: (bounds: AttemptBounds) => Promise<T>): Promise<T>;
 }
 
 /**
@@ -123,25 +122,21 @@ export interface SubgraphResilience {
   forSubgraph(name: string, url: string | undefined): SubgraphGuard;
 }
 
-class DeadlineExceeded extends Error {}
-
 /**
  * One instance per router: the HTTP gateway and the subscription executor share it, so a subgraph
  * found dead by one fails fast for the other too.
  */
 export function createSubgraphResilience(config: SubgraphFetchConfig, logger: Logger, observer?: SubgraphFetchObserver): SubgraphResilience {
   const guards = new Map<string, SubgraphGuard>();
-  const deadlines = new WeakMap<object, AbortSignal>();
+  /** When each execution's deadline passes (performance.now() time), set by its first fetch. */
+  const deadlines = new WeakMap<object, number>();
   const deadlineOf = (execution: object) => {
-    let signal = deadlines.get(execution);
-    if (!signal) {
-      signal = AbortSignal.timeout(config.requestDeadlineMs);
-      // Every fetch of the request listens to it (a plan can fan out to many fetches at once):
-      // that is by design, not the leak Node's default limit of 10 listeners warns about.
-      setMaxListeners(0, signal);
-      deadlines.set(execution, signal);
+    let at = deadlines.get(execution);
+    if (at === undefined) {
+      at = performance.now() + config.requestDeadlineMs;
+      deadlines.set(execution, at);
     }
-    return signal;
+    return at;
   };
 
   return {
@@ -161,15 +156,20 @@ function createGuard(
   serviceName: string,
   config: SubgraphFetchConfig,
   logger: Logger,
-  deadlineOf: (execution: object) => AbortSignal,
+  deadlineOf: (execution: object) => number,
   observer: SubgraphFetchObserver | undefined,
 ): SubgraphGuard {
   const timeoutMs = config.timeoutsByName[serviceName] ?? config.timeoutMs;
   const log = logger.child({ serviceName });
 
-  // Aggressive: the caller gets its answer at the timeout even if something under fetch ignores
-  // the abort; the abort still goes out, so the socket is released.
-  const perAttempt = timeout(timeoutMs, TimeoutStrategy.Aggressive);
+  // Per attempt: the fetch's own timeout, or the rest of the request's deadline when that is sooner.
+  const ownTimeout: AttemptBounds = { timeoutMs, expired: timedOut };
+  const boundsOf = (deadline: number | undefined): AttemptBounds => {
+    if (deadline === undefined) return ownTimeout;
+    const left = deadline - performance.now();
+    if (left <= 0) throw new DeadlineExceeded();
+    return left < timeoutMs ? { timeoutMs: left, expired: deadlinePassed } : ownTimeout;
+  };
   // Timeouts, unreachable subgraphs and 502/503/504 count; GraphQL errors, 4xx and other 5xx do
   // not: they are answers, often to one bad operation, and must not cut off everyone's queries.
   // A deadline abort is not the subgraph's fault either (the request's budget ran out).
@@ -198,50 +198,25 @@ function createGuard(
     observer?.retried(serviceName);
   });
 
-  const queries: IPolicy = wrap(retryOnce, breaker, perAttempt);
-  const mutations: IPolicy = wrap(breaker, perAttempt);
+  const queries: IPolicy = wrap(retryOnce, breaker);
+  const mutations: IPolicy = breaker;
 
   return {
     async run(call, send) {
       const deadline = call.execution ? deadlineOf(call.execution) : undefined;
       const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
       try {
-        if (deadline?.aborted) throw new DeadlineExceeded();
-        // A never-aborted signal of this call's own as the parent: without one cockatiel hangs every
-        // call's abort listener on one shared signal, which Node reports as a listener leak. (Not
-        // the deadline: its abort is raced in attempt() and must not count as the subgraph's failure.)
-        const parent = new AbortController().signal;
-        const result = await (call.retryable ? queries : mutations).execute(({ signal }) => attempt(send, signal, deadline), parent);
-        observer?.fetched(serviceName, 'ok', seconds());
+        // A deadline passed before an attempt (the first, or the retry after its backoff) is
+        // thrown inside the policies but is no failure of the subgraph: the breaker does not count it.
+        const result = await (call.retryable ? queries : mutations).execute(() => send(boundsOf(deadline)));
+        observer?.fetched(serviceName, 'ok', (performance.now() - started) / 1000);
         return result;
       } catch (error) {
-        observer?.fetched(serviceName, fetchOutcome(error), seconds());
+        observer?.fetched(serviceName, fetchOutcome(error), (performance.now() - started) / 1000);
         throw toClientError(error, serviceName, { timeoutMs, config });
       }
     },
   };
-}
-
-async function attempt<T>(send: () => Promise<T>, attemptSignal: AbortSignal, deadline: AbortSignal | undefined): Promise<T> {
-  if (!deadline) return fetchScope.run(attemptSignal, send);
-  if (deadline.aborted) throw new DeadlineExceeded();
-  const signal = AbortSignal.any([attemptSignal, deadline]);
-  let stopWatching = () => {};
-  // Raced rather than trusted to the abort alone: the client is answered at the deadline whatever
-  // the fetch underneath does with its signal.
-  const deadlinePassed = new Promise<never>((_, reject) => {
-    const onAbort = () => reject(new DeadlineExceeded());
-    deadline.addEventListener('abort', onAbort, { once: true });
-    stopWatching = () => deadline.removeEventListener('abort', onAbort);
-  });
-  try {
-    return await Promise.race([fetchScope.run(signal, send), deadlinePassed]);
-  } catch (error) {
-    throw deadline.aborted ? new DeadlineExceeded() : error;
-  } finally {
-    stopWatching();
-  }
 }
 
 function toClientError(error: unknown, serviceName: string, { timeoutMs, config }: { timeoutMs: number; config: SubgraphFetchConfig }): unknown {
@@ -267,6 +242,12 @@ function toClientError(error: unknown, serviceName: string, { timeoutMs, config 
   if (code) {
     const what = code === 'ECONNREFUSED' ? 'refused the connection' : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'closed the connection before answering' : `could not be reached (${code})`;
     return unavailable('CONNECTION_FAILED', what, 'Try again later.');
+  }
+  if (error instanceof SubgraphResponseTooLarge) {
+    // An answer, if an outsized one (often to one operation): not counted against the subgraph's breaker.
+    return new GraphQLError(`The ${serviceName} subgraph's answer was over ${error.limit} bytes; ${missing}. Ask for fewer items per page (first) or fewer fields.`, {
+      extensions: { code: 'RESPONSE_TOO_LARGE', serviceName, limit: error.limit },
+    });
   }
   const status = upstreamStatus(error);
   if (status) return unavailable('UPSTREAM_STATUS', `answered HTTP ${status} (not serving)`, 'Try again later.');

@@ -5,10 +5,11 @@
  * query every 20 ms until one answers HTTP 200 with data and no errors.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '@campus/test-kit';
+import { rssOf } from '../rss.ts';
 import { exitStatus, stopChild } from '../stop-child.ts';
 import type { Pinning } from './pinning.ts';
 
@@ -38,13 +39,15 @@ export interface GatewayStart {
   /** What the first answer must answer: a query without errors. */
   probe: { body: unknown; headers?: Record<string, string> };
   timeoutMs?: number;
+  /** Cores it is pinned to (a router with ROUTER_WORKERS > 1): pinning.ts. */
+  cores?: number;
 }
 
 export async function startGateway(o: GatewayStart): Promise<GatewayProcess> {
   const port = await freePort();
   const logPath = join(o.logDir, `${o.name.replace(/\W+/g, '-')}.log`);
   const log = openSync(logPath, 'a');
-  const { file, args } = o.pinning.command([process.execPath, ...o.nodeArgs]);
+  const { file, args } = o.pinning.command([process.execPath, ...o.nodeArgs], o.cores);
   const startedAt = performance.now();
   // taskset execs node in place: the pid is the gateway's, for /proc.
   const child: ChildProcess = spawn(file, args, {
@@ -94,8 +97,42 @@ export async function startGateway(o: GatewayStart): Promise<GatewayProcess> {
   };
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in seconds, from /proc; NaN elsewhere. */
+/**
+ * A process and its descendants (a clustered router's workers), from /proc's parent pids; [pid]
+ * where there is no /proc.
+ */
+export function processTree(pid: number): number[] {
+  let stats: { pid: number; ppid: number }[];
+  try {
+    stats = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => {
+        try {
+          const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+          return { pid: Number(d), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) };
+        } catch {
+          return { pid: Number(d), ppid: -1 };
+        }
+      });
+  } catch {
+    return [pid];
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const s of stats) if (s.ppid === tree[i]) tree.push(s.pid);
+  return tree;
+}
+
+/** Resident memory summed over a process tree now (bytes): rss.ts's rssOf per process. */
+export function treeRss(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + rssOf(p).rss, 0);
+}
+
+/** CPU time (user + system, all threads) a process and its descendants have used so far, in seconds, from /proc; NaN elsewhere. */
 export function cpuSecondsOf(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + ownCpuSecondsOf(p), 0);
+}
+
+function ownCpuSecondsOf(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) in parentheses; utime and stime are 14 and 15.

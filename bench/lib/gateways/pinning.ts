@@ -15,8 +15,11 @@ export interface Pinning {
   otherCores: string | undefined;
   /** Why nothing (or less than asked) is pinned; empty when all is as asked. */
   warnings: string[];
-  /** The command line that starts `argv` on the gateways' core. */
-  command(argv: string[]): { file: string; args: string[] };
+  /**
+   * The command line that starts `argv` on the gateways' core; with `cores` > 1 (a router of several
+   * worker processes), on that core and the first cores - 1 of the others, which it then shares.
+   */
+  command(argv: string[], cores?: number): { file: string; args: string[] };
 }
 
 function hasTaskset(): boolean {
@@ -51,6 +54,6 @@ export function setUpPinning(requestedCore: string | undefined): Pinning {
     gatewayCore,
     otherCores,
     warnings,
-    command: (argv) => ({ file: 'taskset', args: ['-c', String(gatewayCore), ...argv] }),
+    command: (argv, n = 1) => ({ file: 'taskset', args: ['-c', [gatewayCore, ...others.slice(0, n - 1)].join(','), ...argv] }),
   };
 }

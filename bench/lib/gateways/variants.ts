@@ -8,6 +8,10 @@
  *   plain + dedup    n/a: @apollo/gateway cannot deduplicate in-flight subgraph fetches
  *   router + dedup   n/a until the router can (ROUTER_DEDUP below)
  *
+ * Workers (BENCH_ROUTER_WORKERS, default "1,2"): the router row runs ROUTER_WORKERS=1 (one process,
+ * no cluster); each further count N adds a row "router xN workers" (router/src/cluster/), pinned
+ * to N cores (pinning.ts): its CPU and memory figures are the sum over its processes.
+ *
  * THE HOOK for a later change that adds in-flight deduplication to the router: set ROUTER_DEDUP to
  * the environment that turns it on and the one that turns it off (e.g. `{ on: { SUBGRAPH_DEDUP:
  * 'true' }, off: { SUBGRAPH_DEDUP: 'false' } }`, whatever router/src/config.ts names it). The
@@ -27,14 +31,25 @@ export interface GatewayVariant {
   env: Record<string, string>;
   /** Why the variant is not run ("n/a" rows), undefined when it runs. */
   unavailable?: string;
+  /** Router processes (ROUTER_WORKERS), each on a core of its own; 1 when absent. */
+  workers?: number;
+}
+
+/** BENCH_ROUTER_WORKERS: the worker counts the router runs with, "1,2" by default. */
+export function routerWorkerCounts(value = '1,2'): number[] {
+  const counts = value.split(',').map((v) => Number(v.trim()));
+  if (!counts.length || counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`BENCH_ROUTER_WORKERS=${value}: must be worker counts separated by commas, e.g. "1,2"`);
+  return [...new Set(counts)].sort((a, b) => a - b);
 }
 
 export const PLAIN = 'plain';
 
-export function gatewayVariants(): GatewayVariant[] {
+export function gatewayVariants(workerCounts: number[] = [1]): GatewayVariant[] {
+  const clustered = workerCounts.filter((n) => n > 1);
   return [
     { name: PLAIN, kind: 'plain', dedup: false, env: {} },
-    { name: 'router', kind: 'router', dedup: false, env: ROUTER_DEDUP?.off ?? {} },
+    { name: 'router', kind: 'router', dedup: false, env: { ...ROUTER_DEDUP?.off, ROUTER_WORKERS: '1' } },
+    ...clustered.map((n): GatewayVariant => ({ name: `router x${n} workers`, kind: 'router', dedup: false, env: { ...ROUTER_DEDUP?.off, ROUTER_WORKERS: String(n) }, workers: n })),
     { name: 'plain + dedup', kind: 'plain', dedup: true, env: {}, unavailable: '@apollo/gateway has no deduplication of in-flight subgraph fetches' },
     ROUTER_DEDUP
       ? { name: 'router + dedup', kind: 'router', dedup: true, env: ROUTER_DEDUP.on }

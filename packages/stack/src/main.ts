@@ -4,12 +4,27 @@
  * data is seeded into empty databases only (the embedded default; never a production database).
  * The stack's process entry; runProcess owns signals, draining and exit.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEMO_ACCOUNTS, DEMO_PASSWORD, runProcess } from '@campus/kit/core';
-import { SERVICE_DEFINITIONS } from './services.ts';
-import { REPO_ROOT, startStack } from './stack.ts';
+import { prepareEmptyPgliteDirs } from '@campus/kit/tooling';
 
 const env = { ...process.env };
+const repoRoot = new URL('../../../', import.meta.url).pathname;
+const dataDir = env.CAMPUS_DATA_DIR ?? join(repoRoot, '.data');
+
+// On a first start, the empty PGlite cluster of each embedded database (an initdb, then one copy
+// per service) is made on a worker thread while this one loads the services' modules
+// (packages/kit/src/tooling/pglite-template.ts). Where stack.ts opens each: <dataDir>/<service>/pglite.
+const embedded = readdirSync(join(repoRoot, 'subgraphs'))
+  .filter((name) => existsSync(join(repoRoot, 'subgraphs', name, 'prisma', 'schema.prisma')))
+  .map((name) => name.toUpperCase())
+  .filter((NAME) => !env[`${NAME}_DATABASE_URL`]);
+prepareEmptyPgliteDirs(embedded.map((NAME) => join(env[`${NAME}_DATA_DIR`] ?? join(dataDir, NAME.toLowerCase()), 'pglite')));
+
+const { DEMO_ACCOUNTS, DEMO_PASSWORD, runProcess } = await import('@campus/kit/core');
+const { SERVICE_DEFINITIONS } = await import('./services.ts');
+const { startStack } = await import('./stack.ts');
+
 const routerPort = Number(env.ROUTER_PORT ?? 4000);
 // Subgraphs on the ports after the router's (4001, 4002, 4003), matching supergraph.yaml.
 SERVICE_DEFINITIONS.forEach((def, i) => {
@@ -17,7 +32,7 @@ SERVICE_DEFINITIONS.forEach((def, i) => {
 });
 
 await runProcess('stack', async () => {
-  const stack = await startStack({ env, routerPort, dataDir: env.CAMPUS_DATA_DIR ?? join(REPO_ROOT, '.data') });
+  const stack = await startStack({ env, routerPort, dataDir });
   const seeded = await stack.seedIfEmpty(Number(env.SEED_SCALE ?? 1));
   if (Object.keys(seeded).length) stack.logger.info({ seeded }, 'seeded demo data on first start');
   printBanner(stack.urls);

@@ -135,6 +135,7 @@ function redisEnv(redisUrl: string | undefined): Env {
     REDIS_EVENTS_PREFIX: `${run}:events:`,
     RATE_LIMIT_REDIS_PREFIX: `${run}:rate-limit:`,
     REDIS_SESSIONS_PREFIX: `${run}:sessions:`,
+    RESPONSE_CACHE_REDIS_PREFIX: `${run}:response-cache:`,
   };
 }
 

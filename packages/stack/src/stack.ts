@@ -3,18 +3,19 @@
  * embedded default behind `npm start` (ports 4000-4003, PGlite under .data/) and the harness
  * end-to-end tests use (port 0, in-memory PGlite or throwaway PostgreSQL databases).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createLogger, setupTracing, type Env, type Logger } from '@campus/kit/core';
 import { createSessionRevocations, sessionStoreConfigFromEnv } from '@campus/kit/identity';
-import { createEventBus, createPubSub, eventDeliveryConfigFromEnv } from '@campus/kit/events';
+import { createCatalogGeneration, createEventBus, createPubSub, eventDeliveryConfigFromEnv } from '@campus/kit/events';
 import { createRouter, type Router } from '@campus/router';
 import { composeSupergraph, readSupergraphConfig } from '@campus/router/compose';
 import { loadConfig as loadRouterConfig } from '@campus/router/config';
 import { usersJwksUrl, type ServiceDefinition } from '@campus/kit/subgraph';
+import { generationState, installedVersions, recordGeneration, type GenerationStep } from '@campus/kit/tooling';
 import { serviceIdentityEnv } from './service-keys.ts';
 import { SERVICE_DEFINITIONS, type RunningService, type SharedInfra } from './services.ts';
 
@@ -86,6 +87,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     bus: createEventBus({ redisUrl: env.REDIS_URL, prefix: env.REDIS_EVENTS_PREFIX, logger, ...eventDeliveryConfigFromEnv(env) }),
     // Ended sessions: one store for the router and every service, so a revocation is refused by all (Redis with REDIS_URL).
     revocations: createSessionRevocations(sessionStoreConfigFromEnv(env), { logger }),
+    // Catalog changes, bumped by courses and users, read by the router's response cache (in Redis with REDIS_URL).
+    catalogGeneration: createCatalogGeneration({ redisUrl: env.REDIS_URL, prefix: env.RESPONSE_CACHE_REDIS_PREFIX, logger }),
   };
   const services: Record<string, RunningService> = {};
   const urls: Record<string, string> = {};
@@ -94,6 +97,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await shared.pubsub.close();
     await shared.bus.close();
     await shared.revocations.close();
+    await shared.catalogGeneration.close();
   };
   const serviceEnvs: Record<string, Env> = {};
   const ports: Record<string, number> = {};
@@ -127,14 +131,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const supergraphDir = dataDir ?? join(REPO_ROOT, '.data', 'tmp', `${process.pid}-${randomBytes(4).toString('hex')}`);
   mkdirSync(supergraphDir, { recursive: true });
   const supergraphPath = join(supergraphDir, 'supergraph.graphql');
-  writeFileSync(supergraphPath, composeSupergraph(sources));
+  // A restart on the same ports composes the same supergraph: kept beside it, it is reused while
+  // the schemas, addresses and composition are unchanged (packages/kit/src/tooling/generation-stamp.ts).
+  const composition: GenerationStep = {
+    inputs: ['compose.ts', 'planning/federation-adapter.mjs'].map((f) => join(REPO_ROOT, 'router', 'src', f)),
+    extra: {
+      sources: createHash('sha256').update(JSON.stringify(sources)).digest('hex'),
+      ...installedVersions(join(REPO_ROOT, 'router'), ['@apollo/composition', '@apollo/federation-internals']),
+    },
+    outputs: [supergraphPath],
+    stampFile: join(supergraphDir, '.supergraph.stamp.json'),
+  };
+  if (!dataDir || !generationState(composition).fresh) {
+    writeFileSync(supergraphPath, composeSupergraph(sources));
+    if (dataDir) recordGeneration(composition);
+  }
 
   const routerConfig = loadRouterConfig({
     ...env,
     SUPERGRAPH_PATH: supergraphPath,
     JWKS_URL: usersJwksUrl({ JWKS_URL: env.JWKS_URL, USERS_URL: urls.users! }),
   });
-  const router = createRouter(routerConfig, { logger: createLogger('router', logLevel), revocations: shared.revocations });
+  const router = createRouter(routerConfig, { logger: createLogger('router', logLevel), revocations: shared.revocations, catalogGeneration: shared.catalogGeneration });
   urls.router = await listen(router.httpServer, options.routerPort, options.host);
   await router.start();
 

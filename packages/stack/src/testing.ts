@@ -91,7 +91,7 @@ export async function startTestStack({ env = {}, seedScale = 0.01, persistent = 
  * could; a test stack's are removed with it.
  */
 async function dropRedisStreams(redisEnv: Env): Promise<void> {
-  const prefixes = [redisEnv.REDIS_EVENTS_PREFIX, redisEnv.REDIS_SESSIONS_PREFIX].filter(Boolean);
+  const prefixes = [redisEnv.REDIS_EVENTS_PREFIX, redisEnv.REDIS_SESSIONS_PREFIX, redisEnv.RESPONSE_CACHE_REDIS_PREFIX].filter(Boolean);
   if (!redisEnv.REDIS_URL || !prefixes.length) return;
   const redis = new Redis(redisEnv.REDIS_URL);
   try {

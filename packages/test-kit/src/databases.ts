@@ -64,5 +64,7 @@ export function testRedisEnv(label?: string): Record<string, string> {
     REDIS_EVENTS_PREFIX: `${run}:events:`,
     RATE_LIMIT_REDIS_PREFIX: `${run}:rate-limit:`,
     REDIS_SESSIONS_PREFIX: `${run}:sessions:`,
+    // Cached responses and the catalog generation: stacks of other files hold other data under the same queries.
+    RESPONSE_CACHE_REDIS_PREFIX: `${run}:response-cache:`,
   };
 }

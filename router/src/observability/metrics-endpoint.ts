@@ -15,7 +15,29 @@ export interface MetricsEndpoint {
   close(): Promise<void>;
 }
 
-export function metricsEndpoint(app: Express, registry: MetricsRegistry, port: number | undefined): MetricsEndpoint {
+/**
+ * The whole router's series when it runs as several worker processes (router/src/cluster/):
+ * collected from every worker by the primary.
+ */
+export interface ClusterMetricsSource {
+  metrics(): Promise<{ contentType: string; text: string }>;
+}
+
+export function metricsEndpoint(app: Express, registry: MetricsRegistry, port: number | undefined, cluster?: ClusterMetricsSource): MetricsEndpoint {
+  if (cluster) {
+    // A worker's own series are a part of the router's: its /metrics answers the primary's sum,
+    // whichever worker the scrape lands on. ROUTER_METRICS_PORT is the primary's to serve: opened
+    // in a worker, the cluster would share it and answer from one worker at random.
+    if (port === undefined) {
+      app.get('/metrics', (_req, res) => {
+        cluster.metrics().then(
+          ({ contentType, text }) => res.set('content-type', contentType).send(text),
+          (err: unknown) => res.status(500).type('text/plain').send(`could not collect metrics: ${(err as Error).message}`),
+        );
+      });
+    }
+    return { start: async () => {}, port: () => undefined, close: async () => {} };
+  }
   if (port === undefined) {
     app.get('/metrics', metricsHandler(registry));
     return { start: async () => {}, port: () => undefined, close: async () => {} };

@@ -12,6 +12,7 @@
 import { counter, createMetricsRegistry, gauge, histogram, sampledCounter, sampledGauge, type MetricsRegistry } from '@campus/kit/core';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RateLimitRefusal } from '../edge/rate-limits.ts';
+import type { ResponseCacheLookup } from '../response-cache/response-cache.ts';
 import type { SupergraphTracker } from '../planning/supergraph-state.ts';
 import type { SubscriptionStats } from '../subscriptions/ws-server.ts';
 import type { SubgraphFetchObserver } from '../subgraph-resilience.ts';
@@ -58,6 +59,8 @@ export interface RouterMetrics {
   upgradeRefused(refusal: RateLimitRefusal): void;
   subgraphFetches: SubgraphFetchObserver;
   eventDelivered(): void;
+  /** One query the response cache was asked about (response-cache/response-cache.ts). */
+  responseCacheLookup(result: ResponseCacheLookup): void;
   /** Series read when scraped from what the router already keeps (plan cache, open sockets). */
   watch(sources: { tracker: SupergraphTracker; subscriptionStats: () => SubscriptionStats }): void;
 }
@@ -102,6 +105,7 @@ export function createRouterMetrics(options: { maxOperationNames: number }): Rou
   const breakerOpen = gauge(registry, 'campus_router_subgraph_breaker_open', 'Whether the subgraph circuit breaker is open (1, half-open included) or closed (0).', ['subgraph']);
   const breakerOpened = counter(registry, 'campus_router_subgraph_breaker_opened_total', 'Times the subgraph circuit breaker opened.', ['subgraph']);
   const events = counter(registry, 'campus_router_subscription_events_delivered_total', 'Subscription results sent to clients over graphql-ws.');
+  const cacheLookups = counter(registry, 'campus_router_response_cache_lookups_total', 'Queries by response cache result: hit (served from cache), miss (computed; stored when PUBLIC with a max-age), bypass (signed in), unavailable (catalog generation unreadable).', ['result']);
 
   return {
     registry,
@@ -129,6 +133,7 @@ export function createRouterMetrics(options: { maxOperationNames: number }): Rou
       },
     },
     eventDelivered: () => events.inc(),
+    responseCacheLookup: (result) => cacheLookups.inc({ result }),
     watch({ tracker, subscriptionStats }) {
       sampledCounter(registry, 'campus_router_query_plan_cache_hits_total', 'Operations whose query plan came from the cache.', () => tracker.planCacheStats().hits);
       sampledCounter(registry, 'campus_router_query_plan_cache_misses_total', 'Operations planned on a planner thread (not in the cache).', () => tracker.planCacheStats().misses);

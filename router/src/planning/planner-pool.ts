@@ -95,6 +95,19 @@ export class PlannerPool {
       return cached;
     }
     this.lookups.misses++;
+    return this.planAndCache(key, version, query, operationName);
+  }
+
+  /**
+   * Plans an operation into the cache unless it is there, without counting a lookup: warming
+   * (warm-plans.ts) is not traffic, and the hit ratio must stay the clients' own.
+   */
+  async prime(version: number, query: string, operationName: string | undefined, cacheKey: string): Promise<void> {
+    const key = `${version}\u0000${operationName ?? ''}\u0000${cacheKey}`;
+    if (!this.cache.has(key)) await this.planAndCache(key, version, query, operationName);
+  }
+
+  private async planAndCache(key: string, version: number, query: string, operationName: string | undefined): Promise<QueryPlan> {
     const plan = await new Promise<QueryPlan>((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,

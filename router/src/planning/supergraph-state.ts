@@ -11,7 +11,7 @@
  */
 import type { ApolloGateway, GraphQLDataSource, ServiceEndpointDefinition } from '@apollo/gateway';
 import { buildOperationContext, Supergraph, type OperationContext, type QueryPlan, type Schema, type SubscriptionNode } from './federation-adapter.mjs';
-import type { DocumentNode, GraphQLSchema } from 'graphql';
+import { Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RouterContext } from '../context.ts';
 import { costModel, type CostModel } from '../edge/cost.ts';
 import { coalescing } from '../subscriptions/coalescing-data-source.ts';
@@ -58,7 +58,26 @@ export interface SupergraphTracker {
   plannerHealthy(): boolean;
   /** Plan cache hits and misses since start, and plans cached now (planner-pool.ts). */
   planCacheStats(): { hits: number; misses: number; entries: number };
+  /**
+   * Plans `operations` into the cache of the current supergraph (after the planner is ready), and
+   * again, in the background, for every later supergraph: the operations a router knows in advance
+   * (planning/warm-plans.ts) then never wait for a planner, on any process, after any reload.
+   */
+  warm(operations: readonly WarmOperation[]): Promise<WarmReport>;
   stop(): Promise<void>;
+}
+
+/** An operation known before any client sends it: its text as clients send it (the cache key) and its name. */
+export interface WarmOperation {
+  name: string;
+  body: string;
+}
+
+export interface WarmReport {
+  planned: number;
+  /** Operations the planner refused or timed out on (the manifest may be older than the supergraph). */
+  failed: { name: string; error: string }[];
+  ms: number;
 }
 
 export interface TrackerOptions {
@@ -73,14 +92,39 @@ export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions)
   const planner = new PlannerPool({ ...options.planner, cacheSize: PLAN_CACHE_SIZE });
   let state: SupergraphState | undefined;
   let version = 0;
+  let known: readonly WarmOperation[] = [];
+  const warmVersion = async (v: number): Promise<WarmReport> => {
+    const started = performance.now();
+    const failed: WarmReport['failed'] = [];
+    const pending = [...known];
+    // As many at a time as there are planner threads: each plan's budget counts from when it is
+    // asked for (planner-pool.ts), so queueing them all at once could time the last ones out.
+    const lane = async () => {
+      for (let op = pending.shift(); op; op = pending.shift()) {
+        await planner.prime(v, op.body, op.name, op.body).catch((e: unknown) => failed.push({ name: op.name, error: (e as Error).message }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.planner.workers) }, lane));
+    return { planned: known.length - failed.length, failed, ms: Math.round(performance.now() - started) };
+  };
   const unsubscribe = gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     state = buildState(++version, apiSchema, coreSupergraphSdl, planner, options, state);
+    // A reload empties the cache (planner-pool.ts): fill it again, without holding anything up.
+    if (known.length && version > 1) {
+      const v = version;
+      void warmVersion(v).then((r) => options.planner.logger.info({ version: v, planned: r.planned, failed: r.failed.length, ms: r.ms }, 'query plans warmed for the new supergraph'));
+    }
   });
   return {
     current: () => state,
     plannerReady: () => planner.ready,
     plannerHealthy: () => planner.healthy(),
     planCacheStats: () => planner.cacheStats(),
+    async warm(operations) {
+      known = operations;
+      await planner.ready;
+      return warmVersion(version);
+    },
     stop: async () => {
       unsubscribe();
       await planner.close();
@@ -108,8 +152,16 @@ function buildState(
     dataSources[name] = kept ? previous.dataSources[name]! : options.buildService({ name, url });
     eventDataSources[name] = kept ? previous.eventDataSources[name]! : coalescing(dataSources[name]);
   }
+  // A document of one operation is planned, and cached, under that operation's name whether or not
+  // the client sent operationName: the same plan either way, and warmed plans (warm-plans.ts) are
+  // keyed by name.
+  const nameOf = (request: PlanRequest): string | undefined => {
+    if (request.operationName !== undefined) return request.operationName;
+    const operations = request.document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    return operations.length === 1 ? operations[0]!.name?.value : undefined;
+  };
   const context = (request: PlanRequest) =>
-    buildOperationContext({ schema: apiSchema, operationDocument: request.document, operationName: request.operationName });
+    buildOperationContext({ schema: apiSchema, operationDocument: request.document, operationName: nameOf(request) });
 
   return {
     version,
@@ -121,11 +173,11 @@ function buildState(
     eventDataSources,
     cost: costModel(apiSchema, sdl, options.defaultListSize),
     async plan(request) {
-      const plan = await planner.plan(version, request.query, request.operationName, request.query);
+      const plan = await planner.plan(version, request.query, nameOf(request), request.query);
       return { plan, operationContext: context(request) };
     },
     async planSubscription(request) {
-      const queryPlan = await planner.plan(version, request.query, request.operationName, request.query);
+      const queryPlan = await planner.plan(version, request.query, nameOf(request), request.query);
       if (queryPlan.node?.kind !== 'Subscription') throw new Error('The operation is not a subscription.');
       const node = queryPlan.node;
       return {

@@ -80,6 +80,8 @@ async function commitCourseChange(domain: CoursesDomain, change: (tx: Tx) => Pro
     return changed;
   });
   domain.outboxCommitted();
+  // Before the mutation answers: the next anonymous catalog read misses the router's cache.
+  await domain.catalogChanged();
   await domain.live.courseChanged(course);
   return course;
 }

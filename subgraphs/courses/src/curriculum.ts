@@ -116,6 +116,8 @@ async function completeFinishedEnrollments(tx: Tx, courseId: string): Promise<vo
 async function afterCurriculumChange(domain: CoursesDomain, course: Course): Promise<void> {
   // An admin's change wrote an audit entry: relay it now rather than at the next poll.
   domain.outboxCommitted();
+  // Lessons (titles, order, durations, counts) are on catalog pages: cached ones go stale now.
+  await domain.catalogChanged();
   await domain.live.courseChanged(course);
 }
 

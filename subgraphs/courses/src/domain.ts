@@ -9,6 +9,12 @@ export interface CoursesDomain {
   live: LiveUpdates;
   /** Called after a transaction that wrote outbox rows commits: wakes the relay (no-op without a bus). */
   outboxCommitted(): void;
+  /**
+   * Call after committing a change anonymous catalog readers would see (a course's details or
+   * status, its curriculum, its enrollment count): the router's cached catalog answers are not
+   * served again once this resolves (packages/kit/src/events/catalog-generation.ts).
+   */
+  catalogChanged(): Promise<void>;
   /** The event bus, when there is one (its dead letters are an admin's view, dead-letters.ts). */
   bus?: EventBus | undefined;
   logger: Logger;

@@ -109,6 +109,8 @@ export async function revokeAccess(tx: Tx, enrollment: Enrollment, revocation: R
 /** Runs a grant in its own transaction and, once committed, tells the learner's subscriptions. */
 export async function commitGrant(domain: CoursesDomain, run: (tx: Tx) => Promise<EnrollmentResult>): Promise<Enrollment> {
   const result = await retryOnUniqueViolation(() => domain.prisma.$transaction(run));
+  // Course.enrollmentCount (and the POPULARITY order) is public.
+  if (result.changed) await domain.catalogChanged();
   if (result.changed) await domain.live.enrollmentChanged(result.enrollment);
   return result.enrollment;
 }

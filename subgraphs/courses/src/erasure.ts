@@ -152,6 +152,8 @@ export async function eraseAccount(domain: CoursesDomain, request: ErasureReques
     return { ...result, first: claimed.count === 1 };
   });
   domain.outboxCommitted();
+  // The instructor's published courses left the catalog, enrollment counts may have moved.
+  if (first) await domain.catalogChanged();
   // The archived courses' new state (pseudonymous instructor) for whoever follows them.
   for (const course of archived) await domain.live.courseChanged(course);
   return { summary, first };

@@ -123,6 +123,8 @@ async function once(
   }
   domain.outboxCommitted();
   const done = result as EnrollmentResult | null;
+  // A purchase or refund moves Course.enrollmentCount, which is public.
+  if (done?.changed) await domain.catalogChanged();
   if (done?.changed && !erased) await domain.live.enrollmentChanged(done.enrollment);
   return { outcome: done?.changed ? 'changed' : 'unchanged', enrollment: done?.enrollment ?? null };
 }

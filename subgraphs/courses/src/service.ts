@@ -6,7 +6,7 @@
 import { createLogger, type Logger } from '@campus/kit/core';
 import { createSessionRevocations } from '@campus/kit/identity';
 import { createOutboxRelay, watchDeadLetters, createPubSub, liveUpdateCounts, type OutboxRelay } from '@campus/kit/events';
-import { createStatementTap, defineService, instrumentSubgraph, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
+import { createStatementTap, defineService, instrumentSubgraph, openServiceCatalogGeneration, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
 import { loadConfig, type CoursesConfig } from './config.ts';
 import type { CoursesDomain } from './domain.ts';
 import { registerEventHandlers } from './event-handlers.ts';
@@ -50,10 +50,13 @@ export async function createCoursesService(
     ? createOutboxRelay({ db: prisma, bus, onError: (err, context) => logger.warn({ err, context }, 'outbox relay') })
     : undefined;
   const published = liveUpdateCounts();
+  const ownGeneration = infra.catalogGeneration ? undefined : openServiceCatalogGeneration(config, logger);
+  const catalogGeneration = infra.catalogGeneration ?? ownGeneration!;
   const domain: CoursesDomain = {
     prisma,
     live: liveUpdates(pubsub, logger, published),
     outboxCommitted: () => void relay?.notify(),
+    catalogChanged: () => catalogGeneration.bump(),
     bus,
     logger,
   };
@@ -86,6 +89,7 @@ export async function createCoursesService(
       await ownPubSub?.close();
       await ownBus?.close();
       await ownRevocations?.close();
+      await ownGeneration?.close();
       await prisma.$disconnect();
       await db.close();
     },

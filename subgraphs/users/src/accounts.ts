@@ -81,6 +81,8 @@ export async function updateProfile(deps: UsersDomain, userId: string, input: un
     ? await deps.prisma.user.updateManyAndReturn({ where: { id: userId }, data: changes })
     : [await deps.prisma.user.findUnique({ where: { id: userId } })];
   if (!user) throw notFound('User', userId);
+  // User.name is on catalog pages (Course.instructor): cached ones go stale before this answers.
+  if (changes.name) await deps.catalogChanged();
   return user;
 }
 

@@ -74,6 +74,8 @@ export async function setUserRole(deps: UsersDomain, actorId: string, input: unk
     await appendAudit(tx, usersAudit(actorId, 'users.role.change', target.id, { from: target.role, to: data.role, sessionsEnded: ended.length }));
     return { user: updated, changed: true };
   });
+  // User.role is readable with the public User fields the router caches.
+  if (changed) await deps.catalogChanged();
   // Every client of the account hears it, including one whose session had already ended.
   if (changed) await deps.live.sessionEvent({ userId: user.id, reason: 'ROLE_CHANGED', role: user.role });
   return user;

@@ -25,6 +25,12 @@ export interface UsersDomain {
   privacy: PrivacySettings;
   /** Call after committing outbox rows: the relay publishes them now rather than at its next poll. */
   outboxCommitted(): void;
+  /**
+   * Call after committing a change to what anonymous catalog readers see of a user (an instructor's
+   * name): the router's cached catalog answers are not served again once this resolves
+   * (packages/kit/src/events/catalog-generation.ts).
+   */
+  catalogChanged(): Promise<void>;
   logger: Logger;
 }
 

@@ -76,6 +76,8 @@ export async function startDueErasure(deps: UsersDomain): Promise<AccountDeletio
   });
   if (!started) return null;
   deps.outboxCommitted();
+  // The erased name replaces an instructor's on catalog pages.
+  await deps.catalogChanged();
   await publishEnded(deps.live, { userId: started.running.userId }, 'ACCOUNT_ERASED', started.endedSessionIds);
   deps.logger.info({ deletionId: started.running.id, userId: started.running.userId }, 'account erasure started');
   return started.running;

@@ -6,7 +6,7 @@
 import { createLogger, createPoller, type Logger } from '@campus/kit/core';
 import { createSessionRevocations } from '@campus/kit/identity';
 import { createOutboxRelay, createPubSub, liveUpdateCounts, republishReporter, watchDeadLetters, type OutboxRelay, type OutboxRelayOptions } from '@campus/kit/events';
-import { createStatementTap, defineService, instrumentSubgraph, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
+import { createStatementTap, defineService, instrumentSubgraph, openServiceCatalogGeneration, openServiceDatabase, openServiceEventBus, type RunningService, type ServiceInfra } from '@campus/kit/subgraph';
 import { loadConfig, type UsersConfig } from './config.ts';
 import { expireDataExports } from './data-export.ts';
 import type { UsersDomain } from './domain.ts';
@@ -74,6 +74,8 @@ export async function createUsersService(
         onRepublish: (row) => reportRepublish?.(row),
       })
     : undefined;
+  const ownGeneration = infra.catalogGeneration ? undefined : openServiceCatalogGeneration(config, logger);
+  const catalogGeneration = infra.catalogGeneration ?? ownGeneration!;
   const domain: UsersDomain = {
     prisma,
     sessions: { keys, accessTokenTtlSeconds: config.accessTokenTtlSeconds, refreshTokenTtlDays: config.refreshTokenTtlDays },
@@ -83,6 +85,7 @@ export async function createUsersService(
     revocations,
     privacy: config.privacy,
     outboxCommitted: () => void relay?.notify(),
+    catalogChanged: () => catalogGeneration.bump(),
     logger,
   };
   // Due erasures (one transaction each, until none is due) and expired exports: state is rows, so
@@ -124,6 +127,7 @@ export async function createUsersService(
       await ownBus?.close();
       await ownPubSub?.close();
       await ownRevocations?.close();
+      await ownGeneration?.close();
       await prisma.$disconnect();
       await db.close();
     },

@@ -4,7 +4,8 @@
  * request for as long, so the caller can fall back to its in-memory answer. An outage is logged
  * once when it starts and once when it ends, not at every failed reconnect.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisClass } from './lazy-modules.ts';
 import type { Logger } from './logger.ts';
 
 export interface FailFastRedisOptions {
@@ -18,7 +19,7 @@ export interface FailFastRedisOptions {
 }
 
 export function connectFailFastRedis(url: string, { logger, whileDown, whenBack, commandTimeoutMs = 500 }: FailFastRedisOptions): Redis {
-  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs });
+  const client = new (redisClass())(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs });
   let healthy = true;
   client.on('ready', () => {
     if (!healthy) logger.info(whenBack);

@@ -12,7 +12,7 @@
  */
 import { trace, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import PinoPretty from 'pino-pretty';
+import { pinoPretty } from './lazy-modules.ts';
 import { currentRequestId } from './request-scope.ts';
 import { requestTrace } from './tracing.ts';
 
@@ -53,7 +53,7 @@ export function wantsPrettyLogs(stdoutIsTTY: boolean | undefined = process.stdou
 function destination(): DestinationStream | undefined {
   if (capture) return capture.stream;
   if (wantsPrettyLogs()) {
-    return PinoPretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+    return pinoPretty()({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
   }
   return undefined;
 }

@@ -10,9 +10,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export type MetricsRegistry = Registry;
+
+/** One process's series as `registry.getMetricsAsJSON()` gives them: what crosses to another process to be summed. */
+export type MetricsJson = Awaited<ReturnType<MetricsRegistry['getMetricsAsJSON']>>;
+
+/**
+ * Several processes' series as one registry (the router's worker processes, router/src/cluster/):
+ * samples of one name and labels are combined by the series' own aggregator (prom-client's
+ * AggregatorRegistry.aggregate: a sum unless the series says otherwise, e.g. an average for
+ * event-loop lag).
+ */
+export function aggregateMetrics(perProcess: MetricsJson[]): MetricsRegistry {
+  return AggregatorRegistry.aggregate(perProcess);
+}
 
 export function createMetricsRegistry(service: string): MetricsRegistry {
   const registry = new Registry();

@@ -6,7 +6,7 @@
  * answer, which runProcess logs as the one fatal line. The wait covers Redis starting beside the
  * service (compose, a pod restart).
  */
-import { Redis } from 'ioredis';
+import { redisClass } from './lazy-modules.ts';
 import { errorReason } from './error-reason.ts';
 import { endpointOf, StartupError } from './startup-error.ts';
 
@@ -14,7 +14,7 @@ export const REDIS_START_WAIT_MS = 10_000;
 
 export async function waitForRedis(url: string, timeoutMs = REDIS_START_WAIT_MS): Promise<void> {
   let lastError = 'no answer';
-  const client = new Redis(url, {
+  const client = new (redisClass())(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectionName: 'start',

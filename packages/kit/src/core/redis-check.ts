@@ -5,7 +5,8 @@
  * (fail-fast-redis.ts) it does not wait out a reconnect: while Redis is unreachable the check
  * answers at once with the connection's last error (`connect ECONNREFUSED 127.0.0.1:6390`).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisClass } from './lazy-modules.ts';
 import { errorReason } from './error-reason.ts';
 import type { ReadinessCheck } from './readiness.ts';
 
@@ -14,7 +15,7 @@ export function redisCheck(url: string, { name = 'redis', timeoutMs }: { name?: 
   let lastError: string | undefined;
   const connect = () => {
     // Opened on the first probe: a process nobody probes holds no extra connection.
-    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectionName: 'readiness', ...(timeoutMs ? { commandTimeout: timeoutMs } : {}) });
+    const c = new (redisClass())(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectionName: 'readiness', ...(timeoutMs ? { commandTimeout: timeoutMs } : {}) });
     c.on('error', (err) => {
       lastError = errorReason(err);
     });

@@ -14,3 +14,4 @@ export * from './delivery-metrics.ts';
 export * from './audit.ts';
 export * from './pseudonyms.ts';
 export * from './privacy-participant.ts';
+export * from './catalog-generation.ts';

@@ -28,7 +28,8 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisClass } from '../core/lazy-modules.ts';
 import { failureMessage, type DeadLetter, type DomainEvent, type EventBus } from './event-bus.ts';
 
 /** The stream prefix when REDIS_EVENTS_PREFIX is not set. */
@@ -97,7 +98,7 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
   const onWarning = options.onWarning ?? (() => {});
   // Publishing, acknowledging and reclaiming share one connection; each consumer gets its own
   // for XREADGROUP BLOCK, which would otherwise hold every other command up.
-  const commands = new Redis(url);
+  const commands = new (redisClass())(url);
   commands.on('error', (e) => onError(e, 'redis commands connection'));
   const stops = new Set<() => Promise<void>>();
   /** The streams each group consumes here, kept after it stops: its lag is read from them. */
@@ -210,7 +211,7 @@ export function createRedisEventBus(url: string, options: RedisEventBusOptions =
       for (const stream of streams) known.add(stream);
       groupStreams.set(group, known);
       const consumer = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-      const reader = new Redis(url);
+      const reader = new (redisClass())(url);
       let running = true;
       // Every connection after the first may be to a Redis that lost its data: check the groups.
       let connections = 0;

@@ -14,7 +14,8 @@
  * for, so that a publish right after start is not refused. The subscribing connection keeps its
  * queue: its SUBSCRIBEs are replayed when Redis is back (ioredis resubscribes on reconnect).
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisClass } from '../core/lazy-modules.ts';
 import { listenerIterator } from './memory-pubsub.ts';
 import type { PubSub } from './pubsub.ts';
 
@@ -38,8 +39,8 @@ interface Topic {
 export function createRedisPubSub(url: string, options: RedisPubSubOptions = {}): PubSub {
   const prefix = options.prefix ?? 'campus:pubsub:';
   const onError = options.onError ?? (() => {});
-  const publisher = new Redis(url, { lazyConnect: false, enableOfflineQueue: false });
-  const subscriber = new Redis(url, { lazyConnect: false });
+  const publisher = new (redisClass())(url, { lazyConnect: false, enableOfflineQueue: false });
+  const subscriber = new (redisClass())(url, { lazyConnect: false });
   // ioredis emits an error on every failed reconnection attempt; one report per outage is enough.
   const reportOncePerOutage = (connection: Redis, name: string) => {
     let down = false;

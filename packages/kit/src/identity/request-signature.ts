@@ -70,6 +70,18 @@ export function createRequestSigner(issuer: string, pems: string[]): RequestSign
   const keys = pems.map(loadServiceKey);
   const active = keys[0];
   if (!active) throw new Error(`${issuer}: no signing key configured`);
+  // The same for every signature of this signer: encoded once.
+  const header = b64json({ alg: SERVICE_SIGNATURE_ALG, kid: active.kid, typ: REQUEST_SIGNATURE_TYP });
+  // The fetches of one request carry the same token, one after another: its hash is kept for the next.
+  let lastAuthorization = '';
+  let lastAuthorizationHash = '';
+  const authorizationHash = (authorization: string) => {
+    if (authorization !== lastAuthorization) {
+      lastAuthorizationHash = sha256(authorization);
+      lastAuthorization = authorization;
+    }
+    return lastAuthorizationHash;
+  };
   return {
     issuer,
     kid: active.kid,
@@ -85,11 +97,11 @@ export function createRequestSigner(issuer: string, pems: string[]): RequestSign
         htm: parts.method.toUpperCase(),
         htu: parts.path,
         bh: sha256(parts.body),
-        ...(parts.authorization ? { ath: sha256(parts.authorization) } : {}),
+        ...(parts.authorization ? { ath: authorizationHash(parts.authorization) } : {}),
         ...(parts.clientIp ? { cip: parts.clientIp } : {}),
         ...(parts.traceparent ? { tp: parts.traceparent } : {}),
       };
-      const input = `${b64json({ alg: SERVICE_SIGNATURE_ALG, kid: active.kid, typ: REQUEST_SIGNATURE_TYP })}.${b64json(claims)}`;
+      const input = `${header}.${b64json(claims)}`;
       return `${input}.${edSign(null, Buffer.from(input), active.privateKey).toString('base64url')}`;
     },
   };

@@ -22,7 +22,8 @@
  * refuses): the reasons and the notice's shape are declared once, with a zod schema.
  */
 import { GraphQLError } from 'graphql';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisClass } from '../core/lazy-modules.ts';
 import { z } from 'zod';
 import { parseEnv, type Env } from '../core/config.ts';
 import { ErrorCode } from '../core/errors.ts';
@@ -211,7 +212,7 @@ export function createRedisSessionRevocations(url: string, options: RedisSession
   const channel = `${prefix}revoked`;
   // Verification waits on this connection: a bounded wait and a failure beat a request hanging on
   // a dead Redis. A failed lookup refuses the token (viewer.ts), it never lets it through.
-  const commands = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
+  const commands = new (redisClass())(url, { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   commands.on('error', (e) => onError(e, 'redis commands'));
   // Only instances that listen (the router) open a subscriber connection.
   let subscriber: Redis | undefined;
@@ -222,7 +223,7 @@ export function createRedisSessionRevocations(url: string, options: RedisSession
     if (subscriber) return;
     // A SUBSCRIBE that cannot reach Redis fails fast instead of holding up a starting router;
     // the watch's periodic re-check stands in for notices until Redis is back.
-    const connection = new Redis(url, { maxRetriesPerRequest: 1 });
+    const connection = new (redisClass())(url, { maxRetriesPerRequest: 1 });
     subscriber = connection;
     connection.on('error', (e) => onError(e, 'redis subscriber'));
     connection.on('message', (_channel: string, message: string) => {

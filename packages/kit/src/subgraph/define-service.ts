@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { waitForRedis } from '../core/redis-at-start.ts';
 import { listenOn, runProcess } from '../core/run-process.ts';
 import { setupTracing } from '../core/tracing.ts';
+import type { CatalogGeneration } from '../events/catalog-generation.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import type { PubSub } from '../events/pubsub.ts';
 import type { SessionRevocations } from '../identity/session-revocation.ts';
@@ -26,6 +27,8 @@ export interface SharedInfra {
   bus: EventBus;
   /** Ended sessions: users records them, the router and every subgraph refuse their tokens. */
   revocations: SessionRevocations;
+  /** Bumped by courses and users after catalog changes, read by the router's response cache (docs/response-cache.md). */
+  catalogGeneration: CatalogGeneration;
 }
 
 /**

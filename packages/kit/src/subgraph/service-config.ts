@@ -11,6 +11,7 @@ import type { Logger } from '../core/logger.ts';
 import { createEventBus, eventBusEnv, eventDeliveryConfig, type EventDeliveryConfig } from '../events/create-bus.ts';
 import type { EventBus } from '../events/event-bus.ts';
 import { pubsubEnv } from '../events/create-pubsub.ts';
+import { createCatalogGeneration, responseCacheEnv, type CatalogGeneration } from '../events/catalog-generation.ts';
 import { jwksSourceEnv, SERVICE_JWKS_PATH } from '../identity/service-keys.ts';
 import { sessionEnv, sessionStoreConfig, type SessionStoreConfig } from '../identity/session-revocation.ts';
 
@@ -46,6 +47,8 @@ export function serviceEnv<P extends string>(prefix: P, defaultPort: number) {
     REDIS_EVENTS_PREFIX: z.string().optional(),
     /** EVENTS_MAX_DELIVERIES, EVENTS_RETRY_AFTER_MS: retries and dead letters (docs/delivery.md). */
     ...eventBusEnv,
+    /** Where the catalog generation the router's response cache keys on lives in Redis (docs/response-cache.md). */
+    ...responseCacheEnv,
     ...own,
   };
 }
@@ -84,6 +87,8 @@ export interface ServiceConfig {
   redisUrl: string | undefined;
   redisPubSubPrefix: string | undefined;
   redisEventsPrefix: string | undefined;
+  /** RESPONSE_CACHE_REDIS_PREFIX: the catalog generation's key in Redis (packages/kit/src/events/catalog-generation.ts). */
+  responseCachePrefix: string;
   /** Retries and dead letters of the event bus, for createEventBus (docs/delivery.md). */
   events: EventDeliveryConfig;
   /** Ended sessions every token verifier checks, and the longest token lifetime (session-revocation.ts). */
@@ -102,6 +107,7 @@ interface ParsedServiceEnv {
   EVENTS_RETRY_AFTER_MS: number;
   ACCESS_TOKEN_MAX_LIFETIME_SECONDS: number;
   REDIS_SESSIONS_PREFIX?: string | undefined;
+  RESPONSE_CACHE_REDIS_PREFIX: string;
 }
 
 export function serviceConfig(prefix: string, e: ParsedServiceEnv): ServiceConfig {
@@ -117,6 +123,7 @@ export function serviceConfig(prefix: string, e: ParsedServiceEnv): ServiceConfi
     redisUrl: e.REDIS_URL,
     redisPubSubPrefix: e.REDIS_PUBSUB_PREFIX,
     redisEventsPrefix: e.REDIS_EVENTS_PREFIX,
+    responseCachePrefix: e.RESPONSE_CACHE_REDIS_PREFIX,
     events: eventDeliveryConfig(e),
     sessions: sessionStoreConfig(e),
   };
@@ -128,4 +135,14 @@ export function serviceConfig(prefix: string, e: ParsedServiceEnv): ServiceConfi
  */
 export function openServiceEventBus(config: ServiceConfig, logger: Logger): EventBus {
   return createEventBus({ redisUrl: config.redisUrl, prefix: config.redisEventsPrefix, logger, ...config.events });
+}
+
+/**
+ * The catalog generation a service bumps when it is given none (a process of its own): in Redis
+ * with REDIS_URL, where the routers read it; without Redis no router can see it, so an in-memory
+ * one only keeps the service's code path the same (docs/response-cache.md: the router's cache is
+ * then off).
+ */
+export function openServiceCatalogGeneration(config: ServiceConfig, logger: Logger): CatalogGeneration {
+  return createCatalogGeneration({ redisUrl: config.redisUrl, prefix: config.responseCachePrefix, logger });
 }

@@ -3,3 +3,4 @@ export * from './migrations.ts';
 export * from './pglite-template.ts';
 export * from './schema-engine.ts';
 export * from './sql-connection.ts';
+export * from './generation-stamp.ts';
