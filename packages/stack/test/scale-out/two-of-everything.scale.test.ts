@@ -23,8 +23,13 @@ import { processStackAvailable, startProcessStack, type ProcessStack } from '../
 import { checkout, createCourse, PAYMENT, REQUEST_REFUND, settled, waitForEnrollment, type Account, type PaidCourse } from '../payments-helpers.ts';
 import { deleteRedisKeys, metric, sql, streamConsumers, streamEventIds } from './observe.ts';
 
-/** RATE_LIMIT_PER_USER: the general budget of one signed-in user per window, on both routers together. */
-const USER_BUDGET = 60;
+/**
+ * RATE_LIMIT_PER_USER: the general budget of one signed-in user per window, on both routers
+ * together. High enough that the other tests' polling (waitFor asks every 20 ms, for as long as a
+ * delayed card takes to settle) never spends it: at 60 the last test's buyer was refused while it
+ * waited for its payment. Only the rate-limit test spends it, alternating routers.
+ */
+const USER_BUDGET = 600;
 /** LOGIN_MAX_FAILURES: failed logins of one account before it is locked out (users' database). */
 const LOGIN_FAILURES = 3;
 /** Parallel checkouts with one idempotency key, half through each router. */
