@@ -7,7 +7,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Env } from '@campus/kit/core';
+import type { AddressInfo } from 'node:net';
+import { createLogger, type Env } from '@campus/kit/core';
+import { loadConfig as loadRouterConfig } from '@campus/router/config';
+import { createRouter } from '@campus/router/server';
 import { createRequestSigner, generateServiceKeyPem, type RequestSigner } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
 import { createTestDatabases, testRedisEnv } from '@campus/test-kit/databases';
@@ -139,4 +142,27 @@ export function sharedTestStack(): Promise<TestStack> {
     return startTestStack({ env: { USERS_JWT_PRIVATE_KEY: usersJwt.pem, ...SHARED_RATE_LIMITS }, label: sharedStackLabel() });
   })();
   return holder[SHARED];
+}
+
+/**
+ * A second router in this process beside a test stack's own, on a free port of 127.0.0.1, routing
+ * to the same subgraphs: for tests of what router instances share through Redis (`env` names the
+ * Redis URL and prefixes). Its rate limits are off: its counters would share a prefix with other
+ * test files' routers, which is not what such tests are about.
+ */
+export async function startSecondRouter(stack: TestStack, env: Env): Promise<{ url: string; stop(): Promise<void> }> {
+  const router = createRouter(
+    loadRouterConfig({
+      NODE_ENV: 'test',
+      ROUTER_SIGNING_KEYS: stack.keys.router,
+      SUPERGRAPH_PATH: stack.supergraphPath,
+      JWKS_URL: `${stack.urls.users}/.well-known/jwks.json`,
+      RATE_LIMIT_ENABLED: 'false',
+      ...env,
+    }),
+    { logger: createLogger('router', process.env.TEST_LOG_LEVEL ?? 'silent') },
+  );
+  await new Promise<void>((resolve) => router.httpServer.listen(0, '127.0.0.1', resolve));
+  await router.start();
+  return { url: `http://127.0.0.1:${(router.httpServer.address() as AddressInfo).port}/graphql`, stop: () => router.stop() };
 }

@@ -10,12 +10,8 @@
  * which only this file's requests move.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { createLogger } from '@campus/kit/core';
 import { graphql, ok } from '@campus/test-kit';
-import { startTestStack, type TestStack } from '@campus/stack/testing';
-import { loadConfig } from '@campus/router/config';
-import { createRouter, type Router } from '@campus/router/server';
+import { startSecondRouter, startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logInAs, newAccount, type Account } from '../courses/router-clients.ts';
 
@@ -200,25 +196,12 @@ describe('response cache: anonymous catalog pages', () => {
   });
 
   describe.skipIf(!redisUrl)('with a second router instance (Redis)', () => {
-    let routerB: Router;
+    let routerB: Awaited<ReturnType<typeof startSecondRouter>>;
     let urlB: string;
 
     beforeAll(async () => {
-      routerB = createRouter(
-        loadConfig({
-          NODE_ENV: 'test',
-          ROUTER_SIGNING_KEYS: stack.keys.router,
-          SUPERGRAPH_PATH: stack.supergraphPath,
-          JWKS_URL: `${stack.urls.users}/.well-known/jwks.json`,
-          REDIS_URL: redisUrl,
-          RESPONSE_CACHE_REDIS_PREFIX: cachePrefix,
-          RATE_LIMIT_ENABLED: 'false',
-        }),
-        { logger: createLogger('router', process.env.TEST_LOG_LEVEL ?? 'silent') },
-      );
-      await new Promise<void>((resolve) => routerB.httpServer.listen(0, '127.0.0.1', resolve));
-      await routerB.start();
-      urlB = `http://127.0.0.1:${(routerB.httpServer.address() as AddressInfo).port}/graphql`;
+      routerB = await startSecondRouter(stack, { REDIS_URL: redisUrl, RESPONSE_CACHE_REDIS_PREFIX: cachePrefix });
+      urlB = routerB.url;
     });
     afterAll(() => routerB?.stop());
 

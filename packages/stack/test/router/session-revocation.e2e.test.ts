@@ -5,13 +5,10 @@
  * `mySessionEvents` says why). Skipped without TEST_REDIS_URL: in process, instances share nothing.
  */
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { createLogger, DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD } from '@campus/kit/core';
 import { connectWs, graphql, logIn, waitFor, within, type WsConnection } from '@campus/test-kit';
-import { startTestStack, type TestStack } from '@campus/stack/testing';
+import { startSecondRouter, startTestStack, type TestStack } from '@campus/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@campus/router/config';
-import { createRouter, type Router } from '@campus/router/server';
 
 const redisUrl = process.env.TEST_REDIS_URL;
 const ME = '{ me { id } }';
@@ -19,7 +16,7 @@ const ME = '{ me { id } }';
 describe.skipIf(!redisUrl)('session revocations across two router instances (Redis)', () => {
   const sessionsPrefix = `campus-test-${randomBytes(6).toString('hex')}:sessions:`;
   let stack: TestStack;
-  let routerB: Router;
+  let routerB: Awaited<ReturnType<typeof startSecondRouter>>;
   let urlB: string;
   let adminToken: string;
   const sockets: WsConnection[] = [];
@@ -27,22 +24,8 @@ describe.skipIf(!redisUrl)('session revocations across two router instances (Red
 
   beforeAll(async () => {
     stack = await startTestStack({ env: { REDIS_SESSIONS_PREFIX: sessionsPrefix } });
-    routerB = createRouter(
-      loadConfig({
-        NODE_ENV: 'test',
-        ROUTER_SIGNING_KEYS: stack.keys.router,
-        SUPERGRAPH_PATH: stack.supergraphPath,
-        JWKS_URL: `${stack.urls.users}/.well-known/jwks.json`,
-        REDIS_URL: redisUrl,
-        REDIS_SESSIONS_PREFIX: sessionsPrefix,
-        // Its counters would share a prefix with other test files' routers; not what this tests.
-        RATE_LIMIT_ENABLED: 'false',
-      }),
-      { logger: createLogger('router', process.env.TEST_LOG_LEVEL ?? 'silent') },
-    );
-    await new Promise<void>((resolve) => routerB.httpServer.listen(0, '127.0.0.1', resolve));
-    await routerB.start();
-    urlB = `http://127.0.0.1:${(routerB.httpServer.address() as AddressInfo).port}/graphql`;
+    routerB = await startSecondRouter(stack, { REDIS_URL: redisUrl, REDIS_SESSIONS_PREFIX: sessionsPrefix });
+    urlB = routerB.url;
     adminToken = (await logIn(stack.routerUrl, DEMO_ACCOUNTS[0].email, DEMO_PASSWORD)).accessToken;
   });
   afterAll(async () => {
