@@ -19,7 +19,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, read
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { table } from './lib/stats.ts';
+import { median, table } from './lib/stats.ts';
 
 interface Target {
   name: string;
@@ -204,11 +204,6 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 
-const median = (xs: number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const header = ['time to /ready (median)', 'target', ...roots.map((r) => r), ...(roots.length > 1 ? ['ratio'] : [])];
 const rows = TARGETS.map((t) => {

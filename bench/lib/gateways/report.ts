@@ -2,7 +2,7 @@
  * The tables of `npm run bench:gateways`: per query, a column per gateway (medians over the
  * rounds) and each gateway's ratio to the plain gateway; then what each gateway took to start.
  */
-import { table } from '../stats.ts';
+import { median, table } from '../stats.ts';
 import type { BenchQuery } from './queries.ts';
 import { PLAIN, type GatewayVariant } from './variants.ts';
 
@@ -34,12 +34,6 @@ export interface QueryFacts {
   answerBytes: number;
 }
 
-export const median = (xs: number[]): number => {
-  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (!s.length) return Number.NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 const n = (v: number, digits = 0) => (Number.isNaN(v) ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
