@@ -34,7 +34,6 @@ export interface QueryFacts {
   answerBytes: number;
 }
 
-
 const n = (v: number, digits = 0) => (Number.isNaN(v) ? 'n/a' : v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(v < 10 ? 2 : 1)} ms`);
 const mib = (v: number) => (Number.isNaN(v) ? 'n/a' : `${(v / 2 ** 20).toFixed(0)} MiB`);
