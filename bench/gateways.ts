@@ -9,7 +9,9 @@
  *   router   the Campus router's production build, `node router/dist/index.js`, NODE_ENV=production,
  *            every production feature on (operation limits, demand control, rate limits with a
  *            ceiling no benchmark reaches, metrics, signed subgraph requests; tracing off)
- *   + dedup  rows for in-flight deduplication of identical subgraph fetches: n/a for both today
+ *   + dedup  rows for in-flight deduplication of identical subgraph fetches: the router's with
+ *            SUBGRAPH_DEDUP=true (the router row runs with it false); n/a for the plain gateway,
+ *            which has none
  *   router xN workers   the same router with ROUTER_WORKERS=N (router/src/cluster/), on N cores:
  *            the gateways' core and N - 1 of the others, which it shares with the subgraphs and
  *            the load generator (on a 2-core machine, every core); CPU and RSS summed over its processes

@@ -66,7 +66,7 @@ const schema = z.object({
   RATE_LIMIT_WS_OPERATIONS_IN_FLIGHT: positiveInt(50),
   RATE_LIMIT_WS_OPERATIONS_PER_SECOND: positiveInt(50),
 
-  // --- subgraph fetches (docs/edge/subgraph-fetches.md): timeouts, breaker, request deadline ---
+  // --- subgraph fetches (docs/edge/subgraph-fetches.md): timeouts, breaker, request deadline, merging ---
   /** Longest wait for one subgraph fetch, headers and body (ms); then SUBGRAPH_UNAVAILABLE. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Per-subgraph overrides of SUBGRAPH_TIMEOUT_MS, by service name: "payments=5000,courses=3000". */
@@ -81,6 +81,12 @@ const schema = z.object({
   SUBGRAPH_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(10_000),
   /** Time all subgraph fetches of one request share (ms), from its first fetch; then GATEWAY_TIMEOUT. */
   ROUTER_REQUEST_DEADLINE_MS: z.coerce.number().int().positive().default(15_000),
+  /**
+   * Merge a query fetch identical to one in flight (same subgraph, body and Authorization) into it
+   * instead of sending it again (subgraph-dedup.ts). On by default: the key holds the caller's
+   * authorization, so viewers never share an answer, and mutations are never merged.
+   */
+  SUBGRAPH_DEDUP: z.enum(['true', 'false']).default('true'),
 
   // --- trusted documents (docs/edge/trusted-documents.md) ---
   /** off: any operation; log: any, unlisted ones logged at warn; enforce: only the manifest's operations. */
@@ -108,6 +114,12 @@ const schema = z.object({
   QUERY_PLAN_WARMUP: z.enum(['manifest', 'off']).default('manifest'),
 
   // --- processes (docs/readiness.md, "Workers") ---
+  /**
+   * Answer the common POST (an operation seen before, a plain JSON body) without Apollo Server's
+   * request pipeline, with the same checks and the same answer (fast-path/fast-path.ts). Off, every
+   * request goes through Apollo Server: for comparing the two (bench/gateways.ts, its tests).
+   */
+  ROUTER_FAST_PATH: z.enum(['true', 'false']).default('true'),
   /** Router processes sharing ROUTER_PORT (node:cluster, router/src/cluster/): a number, or "auto" for one per available core. 1 = one process, no cluster. */
   ROUTER_WORKERS: z
     .string()
@@ -157,19 +169,22 @@ export interface RouterConfig {
   /** Express's `trust proxy` value; HTTP and WebSocket derive the client address from it alike. */
   trustProxy: TrustProxySetting;
   rateLimits: RateLimitsConfig;
-  /** Timeouts, breaker and deadline of subgraph fetches (subgraph-resilience.ts). */
+  /** Timeouts, breaker and deadline of subgraph fetches (subgraph-resilience.ts), and whether identical ones in flight merge (subgraph-dedup.ts). */
   subgraphs: {
     timeoutMs: number;
     timeoutsByName: Record<string, number>;
     breakerFailures: number;
     breakerHalfOpenMs: number;
     requestDeadlineMs: number;
+    dedup: boolean;
   };
   /** Which operations run at all, and the manifest that lists them (edge/trusted-documents.ts). */
   trustedDocuments: TrustedDocumentsConfig;
   limits: OperationLimitsConfig & { maxResponseBytes: number };
   demandControl: { maxCost: number; defaultListSize: number };
   planner: { timeoutMs: number; workers: number; warmup: 'manifest' | 'off' };
+  /** ROUTER_FAST_PATH: the common POST answered without Apollo Server's pipeline (fast-path/fast-path.ts). */
+  fastPath: boolean;
   /** Processes serving ROUTER_PORT: 1 is the router itself; more, a primary supervising that many workers (cluster/primary.ts). */
   workers: number;
   /** Caching of anonymous public answers (response-cache/response-cache.ts). */
@@ -218,6 +233,7 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
       breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
       breakerHalfOpenMs: e.SUBGRAPH_BREAKER_HALF_OPEN_MS,
       requestDeadlineMs: e.ROUTER_REQUEST_DEADLINE_MS,
+      dedup: e.SUBGRAPH_DEDUP === 'true',
     },
     trustedDocuments: { mode: e.TRUSTED_DOCUMENTS, manifestPath: resolve(e.TRUSTED_DOCUMENTS_MANIFEST) },
     limits: {
@@ -230,6 +246,7 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
     },
     demandControl: { maxCost: e.DEMAND_CONTROL_MAX_COST, defaultListSize: e.DEMAND_CONTROL_DEFAULT_LIST_SIZE },
     planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS, warmup: e.QUERY_PLAN_WARMUP },
+    fastPath: e.ROUTER_FAST_PATH === 'true',
     workers: e.ROUTER_WORKERS,
     responseCache: {
       enabled: e.RESPONSE_CACHE === 'true',

@@ -12,6 +12,11 @@ export interface RouterContext {
    * them to Apollo Server, so they are not checked or counted again (edge/admission.ts).
    */
   admitted?: boolean;
+  /**
+   * What an admission check threw when the fast path (fast-path/fast-path.ts) ran the checks and
+   * handed the request to Apollo Server to answer the refusal (with `admitted` set).
+   */
+  refusal?: unknown;
   /** Demand control's estimate for this operation (edge/cost.ts), reported back on request. */
   cost?: { estimated: number; max: number };
 }

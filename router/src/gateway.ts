@@ -4,7 +4,8 @@ import type { Logger } from '@campus/kit/core';
 import { createRequestSigner, type RequestSigner } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
 import type { RouterConfig } from './config.ts';
-import { SignedDataSource } from './signed-data-source.ts';
+import { SignedDataSource, type Fetched } from './signed-data-source.ts';
+import { createSubgraphDedup } from './subgraph-dedup.ts';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './subgraph-fetcher.ts';
 import { createSubgraphResilience, type SubgraphFetchObserver } from './subgraph-resilience.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
@@ -12,7 +13,9 @@ import { supergraphFromFile } from './supergraph-file.ts';
 /**
  * The data source for one subgraph. Build the factory once per router and hand it to both the
  * gateway and the subscription executor: it holds the subgraphs' circuit breakers, which must
- * see every fetch to a subgraph to know that it keeps failing.
+ * see every fetch to a subgraph to know that it keeps failing, and the fetches in flight that
+ * identical ones wait for (SUBGRAPH_DEDUP, subgraph-dedup.ts). `observer` counts fetches, and
+ * with its optional `deduplicated` the fetches saved.
  */
 export function dataSourceFactory(
   config: RouterConfig,
@@ -24,6 +27,8 @@ export function dataSourceFactory(
   // One keep-alive pool per subgraph URL, kept across supergraph reloads like the breakers.
   const clients = new Map<string, SubgraphHttpClient>();
   const maxResponseBytes = subgraphResponseLimit(config.limits.maxResponseBytes);
+  // Keyed by subgraph name and URL among the rest, so one map serves every data source, across reloads.
+  const dedup = config.subgraphs.dedup ? createSubgraphDedup<Fetched>(observer) : undefined;
   return ({ name, url }: ServiceEndpointDefinition) => {
     if (!url) throw new Error(`The supergraph gives no URL for the ${name} subgraph.`);
     let client = clients.get(url);
@@ -31,7 +36,7 @@ export function dataSourceFactory(
       client = createSubgraphHttpClient(url, { maxResponseBytes });
       clients.set(url, client);
     }
-    return new SignedDataSource({ name, url, signer, client, guard: resilience.forSubgraph(name, url) });
+    return new SignedDataSource({ name, url, signer, client, guard: resilience.forSubgraph(name, url), dedup });
   };
 }
 

@@ -30,7 +30,7 @@ import type { RouterConfig } from './config.ts';
 import type { RouterContext } from './context.ts';
 import { admissionPlugin, sourceAdmission, type AdmissionChecks } from './edge/admission.ts';
 import { sessionAtSource } from './edge/session-at-source.ts';
-import { costReportPlugin, demandControl } from './edge/cost.ts';
+import { COST_DEBUG_HEADER, costReportPlugin, demandControl } from './edge/cost.ts';
 import { routerFormatError } from './edge/error-codes.ts';
 import { jsonErrorHandler, requireJsonBody } from './edge/http-errors.ts';
 import { operationLimits } from './edge/limits.ts';
@@ -39,7 +39,9 @@ import { retryAfterPlugin } from './edge/retry-after.ts';
 import { loadTrustedDocuments } from './edge/trusted-documents.ts';
 import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
-import { planningGateway } from './planning/executor.ts';
+import { operationExecutor, planningGateway } from './planning/executor.ts';
+import { fastPath } from './fast-path/fast-path.ts';
+import { preparedOperations } from './fast-path/prepared-operations.ts';
 import { trackSupergraph } from './planning/supergraph-state.ts';
 import { warmPlans } from './planning/warm-plans.ts';
 import { routerReadiness } from './readiness.ts';
@@ -95,6 +97,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   const sessionWatch = createSessionWatch(revocations, { onError: (err) => logger.warn({ err }, 'could not re-check the sessions of open WebSockets') });
   const app = express();
   app.disable('x-powered-by');
+  // No ETag: a GraphQL answer is never revalidated (every answer is Cache-Control: no-store,
+  // response-cache/response-cache.ts), and Express would hash every body to make one.
+  app.set('etag', false);
   // TRUST_PROXY (edge/trust-proxy.ts); unset, the socket's peer is the client whatever X-Forwarded-For says.
   app.set('trust proxy', config.trustProxy);
   const httpServer = createServer(app);
@@ -293,6 +298,27 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
         requestIdScope,
         graphqlServerSpan('router'),
         sourceAdmission(admission, contextOf, formatError),
+        // The common POST without Apollo Server's pipeline; anything else goes on to it (fast-path/).
+        ...(config.fastPath
+          ? [
+              fastPath({
+                tracker,
+                prepared: preparedOperations({ parseOptions: limits.parseOptions, validationRules: limits.validationRules }),
+                execute: operationExecutor(tracker),
+                contextOf,
+                admission,
+                formatError,
+                includeStacktraceInErrorResponses: !config.production,
+                maxResponseBytes: config.limits.maxResponseBytes,
+                operationResolved: requests.operationResolved,
+                onAnswered: metrics.fastPathAnswered,
+                // The response cache's plugins read and store anonymous answers; the cost report's adds to the answer.
+                mayTake: (req, context) =>
+                  !req.headers[COST_DEBUG_HEADER] && (responseCache.mode === 'off' || !!context.authorization || !!context.viewer),
+                logger,
+              }),
+            ]
+          : []),
         expressMiddleware(apollo, { context: ({ req }) => contextOf(req) }),
       );
       // After the routes, so it answers their errors (bad JSON, too large, wrong type) in JSON (edge/http-errors.ts).

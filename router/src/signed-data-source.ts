@@ -14,6 +14,10 @@
  * While tracing is on, each fetch runs in a client span (observability/tracing.ts) whose
  * traceparent goes with the request, inside the signature: a subgraph refuses a traceparent other
  * than the one signed.
+ *
+ * With SUBGRAPH_DEDUP on, a query fetch identical to one in flight (same subgraph, body and
+ * authorization) sends nothing, so signs nothing: it waits for that one's answer and parses the
+ * answer's text for itself (subgraph-dedup.ts).
  */
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
@@ -21,8 +25,9 @@ import { Headers } from '@campus/kit/core';
 import type { RequestSigner } from '@campus/kit/identity';
 import type { RouterContext } from './context.ts';
 import { recordSubgraphStatus, subgraphTraceHeaders, traceSubgraphFetch } from './observability/tracing.ts';
-import type { SubgraphHttpClient } from './subgraph-fetcher.ts';
-import { isQueryOperation, type AttemptBounds, type SubgraphGuard } from './subgraph-resilience.ts';
+import type { SubgraphDedup } from './subgraph-dedup.ts';
+import type { SubgraphHttpClient, SubgraphResponse } from './subgraph-fetcher.ts';
+import { isQueryOperation, type AttemptBounds, type SubgraphCall, type SubgraphGuard } from './subgraph-resilience.ts';
 
 export interface SignedDataSourceOptions {
   /** The subgraph's name in the supergraph: the signatures' audience (each subgraph refuses signatures meant for another). */
@@ -32,6 +37,17 @@ export interface SignedDataSourceOptions {
   /** The HTTP client for `url` (subgraph-fetcher.ts), shared by every data source of that URL. */
   client: SubgraphHttpClient;
   guard: SubgraphGuard;
+  /** Identical query fetches in flight, merged (SUBGRAPH_DEDUP); absent, every fetch is sent. */
+  dedup?: SubgraphDedup<Fetched> | undefined;
+}
+
+/**
+ * One fetch's outcome: the subgraph's answer, whose text waiters of a merged fetch parse for
+ * themselves, and what the sender parsed of it (executeQueryPlan mutates it: the sender's alone).
+ */
+export interface Fetched {
+  response: SubgraphResponse;
+  result: GatewayGraphQLResponse;
 }
 
 /** What RemoteGraphQLDataSource's parseBody and errorFromResponse read; SubgraphResponse has those parts of it. */
@@ -42,13 +58,15 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
   private readonly subgraph: string;
   private readonly signer: RequestSigner;
   private readonly client: SubgraphHttpClient;
+  private readonly dedup: SubgraphDedup<Fetched> | undefined;
 
-  constructor({ guard, name, signer, client, url }: SignedDataSourceOptions) {
+  constructor({ guard, name, signer, client, url, dedup }: SignedDataSourceOptions) {
     super({ url });
     this.guard = guard;
     this.subgraph = name;
     this.signer = signer;
     this.client = client;
+    this.dedup = dedup;
   }
 
   /** Every fetch, retry included, goes through the subgraph's timeout, breaker and the request's deadline. */
@@ -64,29 +82,45 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
     // The subgraph's cache-control hint restricts the response's, as in RemoteGraphQLDataSource.
     const policy = incoming?.incomingRequestContext.overallCachePolicy;
     const cachePolicy = this.honorSubgraphCacheControlHeader && policy && 'restrict' in policy ? policy : undefined;
-    return traceSubgraphFetch(this.subgraph, () => {
-      // Inside the fetch's span: its traceparent goes with the request (and into the signature).
-      const headers: Record<string, string> = {};
-      if (http?.headers) for (const [name, value] of http.headers) headers[name.toLowerCase()] = value;
-      headers['content-type'] = 'application/json';
-      const context = options.context;
-      if (context) {
-        if (context.authorization) headers[Headers.authorization] = context.authorization;
-        if (context.requestId) headers[Headers.requestId] = context.requestId;
-        if (context.clientIp) headers[Headers.clientIp] = context.clientIp;
+    const context = options.context;
+    const call: SubgraphCall = { retryable, execution: incoming?.incomingRequestContext };
+    // Queries only (retryable is isQueryOperation): a mutation sent once for two callers would run once.
+    const identity =
+      this.dedup && retryable ? { subgraph: this.subgraph, url: this.client.url, authorization: context?.authorization, headers: http?.headers, body } : undefined;
+    return traceSubgraphFetch(this.subgraph, async () => {
+      const send = () => {
+        // Inside the fetch's span: its traceparent goes with the request (and into the signature).
+        const headers: Record<string, string> = {};
+        if (http?.headers) for (const [name, value] of http.headers) headers[name.toLowerCase()] = value;
+        headers['content-type'] = 'application/json';
+        if (context) {
+          if (context.authorization) headers[Headers.authorization] = context.authorization;
+          if (context.requestId) headers[Headers.requestId] = context.requestId;
+          if (context.clientIp) headers[Headers.clientIp] = context.clientIp;
+        }
+        Object.assign(headers, subgraphTraceHeaders());
+        return this.guard.run(call, (bounds) => this.attempt(headers, body, bounds));
+      };
+      let result: GatewayGraphQLResponse;
+      let response: SubgraphResponse;
+      const merged = identity ? this.dedup!.join(identity, send) : undefined;
+      if (merged?.joined) {
+        // Another caller's fetch: its answer's text, parsed for this caller alone.
+        ({ response } = await this.guard.follow(call, merged.answer));
+        recordSubgraphStatus(response.status);
+        result = (await this.parseBody(response as unknown as FetcherResponse)) as GatewayGraphQLResponse;
+      } else {
+        ({ response, result } = await (merged ? merged.answer : send()));
       }
-      Object.assign(headers, subgraphTraceHeaders());
-      return this.guard.run({ retryable, execution: incoming?.incomingRequestContext }, (bounds) => this.attempt(headers, body, bounds, cachePolicy));
+      // The subgraph's cache-control hint restricts this caller's response, as in RemoteGraphQLDataSource.
+      cachePolicy?.restrict(cacheHint(response.headers.get('cache-control')));
+      // Without `http` (RemoteGraphQLDataSource adds its fetch Response): nothing the router runs reads it.
+      return result;
     });
   }
 
   /** One HTTP exchange, signed anew. */
-  private async attempt(
-    headers: Record<string, string>,
-    body: string,
-    bounds: AttemptBounds,
-    cachePolicy: { restrict(hint: ReturnType<typeof cacheHint>): void } | undefined,
-  ): Promise<GatewayGraphQLResponse> {
+  private async attempt(headers: Record<string, string>, body: string, bounds: AttemptBounds): Promise<Fetched> {
     headers[Headers.serviceSignature] = this.signer.sign(this.subgraph, {
       method: 'POST',
       path: this.client.path,
@@ -99,11 +133,10 @@ export class SignedDataSource extends RemoteGraphQLDataSource<RouterContext> {
     recordSubgraphStatus(response.status);
     const fetched = response as unknown as FetcherResponse;
     if (!response.ok) throw await this.errorFromResponse(fetched);
+    // Parsed here, inside the subgraph's policies: an answer that is not JSON fails the fetch.
     const parsed = await this.parseBody(fetched);
     if (typeof parsed !== 'object' || parsed === null) throw new Error(`Expected JSON response body, but received: ${String(parsed)}`);
-    cachePolicy?.restrict(cacheHint(response.headers.get('cache-control')));
-    // Without `http` (RemoteGraphQLDataSource adds its fetch Response): nothing the router runs reads it.
-    return parsed as GatewayGraphQLResponse;
+    return { response, result: parsed as GatewayGraphQLResponse };
   }
 }
 

@@ -98,6 +98,12 @@ export interface SubgraphGuard {
    * policies; `send` keeps to the bounds it is given (subgraph-fetcher.ts does).
    */
   run<T>(call: SubgraphCall, send: (bounds: AttemptBounds) => Promise<T>): Promise<T>;
+  /**
+   * Waits for a fetch another caller sent (subgraph-dedup.ts) within this call's deadline: the
+   * waiter's request may have less of its deadline left than the sender's had. Sends nothing, so
+   * neither the breaker nor the fetch counts see it.
+   */
+  follow<T>(call: SubgraphCall, pending: Promise<T>): Promise<T>;
 }
 
 /**
@@ -115,6 +121,8 @@ export interface SubgraphFetchObserver {
   retried(subgraph: string): void;
   /** The breaker opened (true) or closed again (false); half-open counts as still open. */
   breakerChanged(subgraph: string, open: boolean): void;
+  /** A query fetch not sent: it waited for an identical one in flight (subgraph-dedup.ts). */
+  deduplicated?(subgraph: string): void;
 }
 
 export interface SubgraphResilience {
@@ -214,6 +222,21 @@ function createGuard(
       } catch (error) {
         observer?.fetched(serviceName, fetchOutcome(error), (performance.now() - started) / 1000);
         throw toClientError(error, serviceName, { timeoutMs, config });
+      }
+    },
+    async follow(call, pending) {
+      if (!call.execution) return pending;
+      const late = () => toClientError(new DeadlineExceeded(), serviceName, { timeoutMs, config });
+      const left = deadlineOf(call.execution) - performance.now();
+      if (left <= 0) throw late();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(late()), left);
+      });
+      try {
+        return await Promise.race([pending, deadline]);
+      } finally {
+        clearTimeout(timer);
       }
     },
   };

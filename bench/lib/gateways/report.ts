@@ -72,7 +72,7 @@ export function summarize(samples: RoundSample[]): Summary {
 }
 
 /**
- * One table per query: a row per gateway (the dedup rows "n/a" while no gateway can), each figure
+ * One table per query: a row per gateway (a row not run, such as "plain + dedup", "n/a"), each figure
  * with its ratio to the plain gateway in parentheses.
  */
 export function queryTable(query: BenchQuery, variants: GatewayVariant[], samples: RoundSample[], facts: QueryFacts | undefined): string {

@@ -4,21 +4,23 @@
  *   plain            @apollo/gateway + @apollo/server 5 startStandaloneServer (plain-gateway.mjs),
  *                    the reference every ratio is taken against; no dedup (it has none)
  *   router           the Campus router's production build (router/dist/index.js), every production
- *                    feature on, dedup of identical in-flight subgraph fetches off
+ *                    feature on, dedup of identical in-flight subgraph fetches off (SUBGRAPH_DEDUP=false)
  *   plain + dedup    n/a: @apollo/gateway cannot deduplicate in-flight subgraph fetches
- *   router + dedup   n/a until the router can (ROUTER_DEDUP below)
+ *   router + dedup   the same router with dedup on (SUBGRAPH_DEDUP=true, router/src/subgraph-dedup.ts)
  *
  * Workers (BENCH_ROUTER_WORKERS, default "1,2"): the router row runs ROUTER_WORKERS=1 (one process,
  * no cluster); each further count N adds a row "router xN workers" (router/src/cluster/), pinned
  * to N cores (pinning.ts): its CPU and memory figures are the sum over its processes.
  *
- * THE HOOK for a later change that adds in-flight deduplication to the router: set ROUTER_DEDUP to
- * the environment that turns it on and the one that turns it off (e.g. `{ on: { SUBGRAPH_DEDUP:
- * 'true' }, off: { SUBGRAPH_DEDUP: 'false' } }`, whatever router/src/config.ts names it). The
- * "router" row then runs with `off` (so it stays the dedup-off figure whatever the router's default
- * becomes) and a "router + dedup" row runs with `on`, over the same queries, rounds and checks.
+ * ROUTER_DEDUP is the environment that turns the router's in-flight deduplication on and the one
+ * that turns it off (SUBGRAPH_DEDUP, router/src/config.ts). The "router" rows run with `off`, so
+ * they stay the dedup-off figures whatever the router's default (on), and the "router + dedup" row
+ * with `on`, over the same queries, rounds and checks. Undefined, that row would be n/a.
  */
-export const ROUTER_DEDUP: { on: Record<string, string>; off: Record<string, string> } | undefined = undefined;
+export const ROUTER_DEDUP: { on: Record<string, string>; off: Record<string, string> } | undefined = {
+  on: { SUBGRAPH_DEDUP: 'true' },
+  off: { SUBGRAPH_DEDUP: 'false' },
+};
 
 export type GatewayKind = 'plain' | 'router';
 
@@ -51,8 +53,9 @@ export function gatewayVariants(workerCounts: number[] = [1]): GatewayVariant[] 
     { name: 'router', kind: 'router', dedup: false, env: { ...ROUTER_DEDUP?.off, ROUTER_WORKERS: '1' } },
     ...clustered.map((n): GatewayVariant => ({ name: `router x${n} workers`, kind: 'router', dedup: false, env: { ...ROUTER_DEDUP?.off, ROUTER_WORKERS: String(n) }, workers: n })),
     { name: 'plain + dedup', kind: 'plain', dedup: true, env: {}, unavailable: '@apollo/gateway has no deduplication of in-flight subgraph fetches' },
+    // One process, as the "router" row it is compared with, whatever ROUTER_WORKERS the shell has.
     ROUTER_DEDUP
-      ? { name: 'router + dedup', kind: 'router', dedup: true, env: ROUTER_DEDUP.on }
+      ? { name: 'router + dedup', kind: 'router', dedup: true, env: { ...ROUTER_DEDUP.on, ROUTER_WORKERS: '1' } }
       : { name: 'router + dedup', kind: 'router', dedup: true, env: {}, unavailable: 'the router has no deduplication yet (bench/lib/gateways/variants.ts, ROUTER_DEDUP)' },
   ];
 }

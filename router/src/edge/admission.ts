@@ -10,7 +10,8 @@
  * Between the two, parsing and validation apply the operation limits (edge/limits.ts).
  *
  *   HTTP       sourceAdmission (Express middleware before Apollo Server) and Apollo Server's
- *              `didResolveOperation` hook (admissionPlugin)
+ *              `didResolveOperation` hook (admissionPlugin); the fast path runs the operation
+ *              stage itself (fast-path/fast-path.ts) and hands a refusal to that hook to answer
  *   graphql-ws ws-server.ts runs both stages itself in onSubscribe, then hands queries and
  *              mutations to Apollo Server with `admitted` set, so nothing is checked (or counted)
  *              twice
@@ -65,7 +66,13 @@ export function admissionPlugin(checks: AdmissionChecks): ApolloServerPlugin<Rou
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          if (rc.contextValue.admitted || !rc.operation) return;
+          if (!rc.operation) return;
+          // Checked already: by graphql-ws, or by the fast path (fast-path/fast-path.ts), which
+          // leaves a refusal for Apollo Server to answer as it answers any refusal of this hook.
+          if (rc.contextValue.admitted) {
+            if (rc.contextValue.refusal !== undefined) throw rc.contextValue.refusal;
+            return;
+          }
           await admit(checks.operation, {
             transport: 'http',
             query: rc.source,

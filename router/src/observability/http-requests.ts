@@ -9,7 +9,8 @@
  *   scope       after the JSON body parser: from here on the request's code runs in an
  *               AsyncLocalStorage scope holding its observation. (Not earlier: the body parser
  *               resumes from the socket's events, which would drop the scope.)
- *   plugin      Apollo Server's hooks: the operation's name and type once it validated
+ *   plugin      Apollo Server's hooks: the operation's name and type once it validated (the fast
+ *               path, fast-path/fast-path.ts, reports them through operationResolved)
  *   formatError every error sent to a client passes through it, on HTTP and graphql-ws: it notes
  *               the code in the current request's observation and counts edge refusals
  *
@@ -42,6 +43,8 @@ export interface HttpRequestObservation {
   begin: RequestHandler;
   scope(contextOf: (req: Request) => Promise<RouterContext>): RequestHandler;
   plugin: ApolloServerPlugin<RouterContext>;
+  /** The request in scope has a valid operation (the plugin's hook, or the fast path's, fast-path/fast-path.ts). */
+  operationResolved(operationName: string | undefined, operationType: OperationType): void;
   /** Wraps the router's formatError (edge/error-codes.ts); used for HTTP and graphql-ws alike. */
   formatError(inner: FormatError): FormatError;
 }
@@ -94,6 +97,14 @@ export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): Htt
     });
   }
 
+  function operationResolved(operationName: string | undefined, operationType: OperationType): void {
+    const observation = scope.getStore();
+    if (!observation) return;
+    observation.validated = true;
+    observation.operationName = operationName;
+    observation.operationType = operationType;
+  }
+
   return {
     begin(req, res, next) {
       if (!isGraphQLRequest(req)) return next();
@@ -138,18 +149,15 @@ export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): Htt
     },
     plugin: {
       async requestDidStart() {
-        const observation = scope.getStore();
-        if (!observation) return;
+        if (!scope.getStore()) return;
         return {
           async didResolveOperation(rc) {
-            if (!rc.operation) return;
-            observation.validated = true;
-            observation.operationName = rc.operationName ?? undefined;
-            observation.operationType = rc.operation.operation;
+            if (rc.operation) operationResolved(rc.operationName ?? undefined, rc.operation.operation);
           },
         };
       },
     },
+    operationResolved,
     formatError(inner) {
       return (formatted, error) => {
         const result = inner(formatted, error);

@@ -61,6 +61,8 @@ export interface RouterMetrics {
   eventDelivered(): void;
   /** One query the response cache was asked about (response-cache/response-cache.ts). */
   responseCacheLookup(result: ResponseCacheLookup): void;
+  /** One POST answered by the fast path rather than Apollo Server (fast-path/fast-path.ts). */
+  fastPathAnswered(): void;
   /** Series read when scraped from what the router already keeps (plan cache, open sockets). */
   watch(sources: { tracker: SupergraphTracker; subscriptionStats: () => SubscriptionStats }): void;
 }
@@ -101,11 +103,13 @@ export function createRouterMetrics(options: { maxOperationNames: number }): Rou
     'outcome',
   ]);
   const fetchSeconds = histogram(registry, 'campus_router_subgraph_fetch_duration_seconds', 'Time of one subgraph fetch (its retry included), by subgraph and outcome.', ['subgraph', 'outcome'], FETCH_BUCKETS);
+  const deduplicated = counter(registry, 'campus_router_subgraph_fetches_deduplicated_total', 'Query fetches not sent: each waited for an identical one in flight (SUBGRAPH_DEDUP).', ['subgraph']);
   const retries = counter(registry, 'campus_router_subgraph_fetch_retries_total', 'Query fetches sent again after a connection error.', ['subgraph']);
   const breakerOpen = gauge(registry, 'campus_router_subgraph_breaker_open', 'Whether the subgraph circuit breaker is open (1, half-open included) or closed (0).', ['subgraph']);
   const breakerOpened = counter(registry, 'campus_router_subgraph_breaker_opened_total', 'Times the subgraph circuit breaker opened.', ['subgraph']);
   const events = counter(registry, 'campus_router_subscription_events_delivered_total', 'Subscription results sent to clients over graphql-ws.');
   const cacheLookups = counter(registry, 'campus_router_response_cache_lookups_total', 'Queries by response cache result: hit (served from cache), miss (computed; stored when PUBLIC with a max-age), bypass (signed in), unavailable (catalog generation unreadable).', ['result']);
+  const fastPathAnswers = counter(registry, 'campus_router_fast_path_answers_total', 'GraphQL POSTs answered by the fast path (common operations seen before) rather than by Apollo Server; the rest of campus_router_requests_total{transport="http"} went through Apollo Server.');
 
   return {
     registry,
@@ -127,6 +131,7 @@ export function createRouterMetrics(options: { maxOperationNames: number }): Rou
         fetchSeconds.observe({ subgraph, outcome }, seconds);
       },
       retried: (subgraph) => retries.inc({ subgraph }),
+      deduplicated: (subgraph) => deduplicated.inc({ subgraph }),
       breakerChanged(subgraph, open) {
         breakerOpen.set({ subgraph }, open ? 1 : 0);
         if (open) breakerOpened.inc({ subgraph });
@@ -134,6 +139,7 @@ export function createRouterMetrics(options: { maxOperationNames: number }): Rou
     },
     eventDelivered: () => events.inc(),
     responseCacheLookup: (result) => cacheLookups.inc({ result }),
+    fastPathAnswered: () => fastPathAnswers.inc(),
     watch({ tracker, subscriptionStats }) {
       sampledCounter(registry, 'campus_router_query_plan_cache_hits_total', 'Operations whose query plan came from the cache.', () => tracker.planCacheStats().hits);
       sampledCounter(registry, 'campus_router_query_plan_cache_misses_total', 'Operations planned on a planner thread (not in the cache).', () => tracker.planCacheStats().misses);

@@ -18,8 +18,13 @@ export interface ExecutorOptions {
   maxResponseBytes: number;
 }
 
-export function planningGateway(gateway: ApolloGateway, tracker: SupergraphTracker, options: ExecutorOptions): GatewayInterface {
-  async function executor(requestContext: GatewayGraphQLRequestContext): Promise<GatewayExecutionResult> {
+/**
+ * Runs one operation Apollo Server (or the fast path, fast-path/fast-path.ts) has parsed and
+ * validated: plans it on a planner thread and executes the plan. Uncapped: each caller measures
+ * the size of what it sends (capped below; the fast path on its own serialization).
+ */
+export function operationExecutor(tracker: SupergraphTracker): (requestContext: GatewayGraphQLRequestContext) => Promise<GatewayExecutionResult> {
+  return async (requestContext) => {
     const state = tracker.current();
     if (!state) {
       return { errors: [new GraphQLError('The router has not loaded a supergraph yet; retry shortly.', { extensions: { code: 'SERVICE_UNAVAILABLE' } })] };
@@ -56,16 +61,13 @@ export function planningGateway(gateway: ApolloGateway, tracker: SupergraphTrack
       throw e;
     }
     const { plan, operationContext } = planned;
-    const result = await executeQueryPlan(
-      plan,
-      state.dataSources,
-      requestContext as GatewayGraphQLRequestContext<RouterContext>,
-      operationContext,
-      state.supergraphSchema,
-      state.api,
-    );
-    return capped(result, options.maxResponseBytes);
-  }
+    return executeQueryPlan(plan, state.dataSources, requestContext as GatewayGraphQLRequestContext<RouterContext>, operationContext, state.supergraphSchema, state.api);
+  };
+}
+
+export function planningGateway(gateway: ApolloGateway, tracker: SupergraphTracker, options: ExecutorOptions): GatewayInterface {
+  const execute = operationExecutor(tracker);
+  const executor = async (requestContext: GatewayGraphQLRequestContext) => capped(await execute(requestContext), options.maxResponseBytes);
 
   return {
     onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
@@ -83,14 +85,23 @@ export function planningGateway(gateway: ApolloGateway, tracker: SupergraphTrack
  */
 function capped(result: GatewayExecutionResult, maxBytes: number): GatewayExecutionResult {
   if (result.data === undefined || result.data === null) return result;
-  const bytes = Buffer.byteLength(JSON.stringify(result.data));
-  if (bytes <= maxBytes) return result;
-  return {
-    data: null,
-    errors: [
-      new GraphQLError(`The response would be ${bytes} bytes, over the limit of ${maxBytes}. Ask for fewer items per page (first) or fewer fields.`, {
-        extensions: { code: ResponseCode.RESPONSE_TOO_LARGE, limit: maxBytes, found: bytes },
-      }),
-    ],
-  };
+  const bytes = byteLengthIfOver(JSON.stringify(result.data), maxBytes);
+  return bytes === undefined ? result : { data: null, errors: [responseTooLarge(bytes, maxBytes)] };
+}
+
+/**
+ * The UTF-8 size of `json` when it is over `maxBytes`, undefined when it is not. UTF-8 takes at
+ * most 3 bytes per UTF-16 code unit, so a text under a third of the cap is not measured: counting
+ * the bytes of a large answer costs as much as a second pass over it.
+ */
+export function byteLengthIfOver(json: string, maxBytes: number): number | undefined {
+  if (json.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(json);
+  return bytes > maxBytes ? bytes : undefined;
+}
+
+export function responseTooLarge(bytes: number, maxBytes: number): GraphQLError {
+  return new GraphQLError(`The response would be ${bytes} bytes, over the limit of ${maxBytes}. Ask for fewer items per page (first) or fewer fields.`, {
+    extensions: { code: ResponseCode.RESPONSE_TOO_LARGE, limit: maxBytes, found: bytes },
+  });
 }

@@ -13,7 +13,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { context, SpanStatusCode } from '@opentelemetry/api';
+import { context, SpanStatusCode, type Span } from '@opentelemetry/api';
+import type { GraphQLFormattedError } from 'graphql';
 import { requestInfo } from './request-info.ts';
 import { runWithRequestId } from './request-scope.ts';
 import { rememberRequestTrace, requestSpan, startServerSpan, tracingOn } from './tracing.ts';
@@ -65,26 +66,42 @@ export function graphqlSpanPlugin<C extends BaseContext>(): ApolloServerPlugin<C
       if (!span) return;
       return {
         async didResolveOperation({ operation, operationName }) {
-          if (!operation) return;
-          const type = operation.operation;
-          span.updateName(operationName ? `${type} ${operationName}` : type);
-          span.setAttribute('graphql.operation.type', type);
-          if (operationName) span.setAttribute('graphql.operation.name', operationName);
+          if (operation) nameSpan(span, operation.operation, operationName ?? undefined);
         },
         async willSendResponse({ response }) {
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          if (!errors?.length) {
-            span.setAttribute('graphql.outcome', 'ok');
-            return;
-          }
-          const codes = [...new Set(errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR')))];
-          // Errors beside data: the client still got part of what it asked for.
-          span.setAttribute('graphql.outcome', response.body.kind === 'single' && response.body.singleResult.data ? 'partial' : 'error');
-          span.setAttribute('graphql.error.codes', codes);
-          const fault = codes.find((c) => FAULT_CODES.has(c));
-          if (fault) span.setStatus({ code: SpanStatusCode.ERROR, message: fault });
+          const single = response.body.kind === 'single' ? response.body.singleResult : undefined;
+          recordOutcome(span, single?.errors, response.body.kind === 'single' && !!single?.data);
         },
       };
     },
   };
+}
+
+/**
+ * The same two records for a server that answers without Apollo Server's hooks (the router's
+ * fast path): call `operation` once the operation is known, `answered` with what is sent.
+ */
+export function graphqlRequestSpan(): { operation(type: string, name: string | undefined): void; answered(errors: readonly GraphQLFormattedError[] | undefined, hasData: boolean): void } | undefined {
+  const span = requestSpan();
+  if (!span) return undefined;
+  return { operation: (type, name) => nameSpan(span, type, name), answered: (errors, hasData) => recordOutcome(span, errors, hasData) };
+}
+
+function nameSpan(span: Span, type: string, name: string | undefined): void {
+  span.updateName(name ? `${type} ${name}` : type);
+  span.setAttribute('graphql.operation.type', type);
+  if (name) span.setAttribute('graphql.operation.name', name);
+}
+
+function recordOutcome(span: Span, errors: readonly GraphQLFormattedError[] | undefined, hasData: boolean): void {
+  if (!errors?.length) {
+    span.setAttribute('graphql.outcome', 'ok');
+    return;
+  }
+  const codes = [...new Set(errors.map((e) => (typeof e.extensions?.code === 'string' ? e.extensions.code : 'INTERNAL_SERVER_ERROR')))];
+  // Errors beside data: the client still got part of what it asked for.
+  span.setAttribute('graphql.outcome', hasData ? 'partial' : 'error');
+  span.setAttribute('graphql.error.codes', codes);
+  const fault = codes.find((c) => FAULT_CODES.has(c));
+  if (fault) span.setStatus({ code: SpanStatusCode.ERROR, message: fault });
 }
