@@ -60,6 +60,12 @@ export class PlannerPool {
   private readonly workers = new Set<PlannerWorker>();
   private readonly queue: Job[] = [];
   private readonly cache = new Map<string, QueryPlan>();
+  /**
+   * Plans being made, by cache key: one job per operation however many requests wait for it. A
+   * burst of a new operation (a client's deploy, a cold worker of a clustered router under load)
+   * would otherwise queue one job per request, each timing out behind the others.
+   */
+  private readonly planning = new Map<string, Promise<QueryPlan>>();
   private supergraph: { version: number; sdl: string } | undefined;
   private nextId = 1;
   private closed = false;
@@ -98,6 +104,7 @@ export class PlannerPool {
     return this.planAndCache(key, version, query, operationName);
   }
 
+
   /**
    * Plans an operation into the cache unless it is there, without counting a lookup: warming
    * (warm-plans.ts) is not traffic, and the hit ratio must stay the clients' own.
@@ -107,7 +114,16 @@ export class PlannerPool {
     if (!this.cache.has(key)) await this.planAndCache(key, version, query, operationName);
   }
 
-  private async planAndCache(key: string, version: number, query: string, operationName: string | undefined): Promise<QueryPlan> {
+  private planAndCache(key: string, version: number, query: string, operationName: string | undefined): Promise<QueryPlan> {
+    let pending = this.planning.get(key);
+    if (!pending) {
+      pending = this.planOnThread(key, version, query, operationName).finally(() => this.planning.delete(key));
+      this.planning.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async planOnThread(key: string, version: number, query: string, operationName: string | undefined): Promise<QueryPlan> {
     const plan = await new Promise<QueryPlan>((resolve, reject) => {
       const job: Job = {
         id: this.nextId++,
