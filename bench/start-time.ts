@@ -81,20 +81,35 @@ function freshClone(root: string): { cwd: string; remove(): void } {
   return { cwd: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * The first port above those this machine hands out to outgoing connections: a port is checked
+ * free seconds before the process under test listens on it, and meanwhile any connection (the
+ * stack's own, another benchmark's) may take one of the ephemeral range as its local port.
+ */
+const EPHEMERAL_START = (() => {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+})();
+
 async function freePortBlock(): Promise<number> {
   // The embedded default puts the subgraphs on the three ports after the router's.
+  const [low, high] = EPHEMERAL_START > 20_100 ? [20_000, EPHEMERAL_START - 4] : [EPHEMERAL_START + 1_000, 65_000];
   for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = low + Math.floor(Math.random() * (high - low));
     const free = await Promise.all([0, 1, 2, 3].map((i) => isFree(base + i)));
     if (free.every(Boolean)) return base;
   }
 }
 
+/** Free on every interface, as the stack and the router listen (IPv4 and IPv6). */
 function isFree(port: number): Promise<boolean> {
   return new Promise((done) => {
     const server = createServer();
     server.once('error', () => done(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => done(true)));
+    server.listen(port, () => server.close(() => done(true)));
   });
 }
 

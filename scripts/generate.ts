@@ -1,6 +1,7 @@
 /**
  * npm run generate [-- --force]        every subgraph, then the supergraphs
  * tsx scripts/generate.ts <service>    one subgraph (its package's `generate` script)
+ * generate({ only: 'prisma' })         the Prisma clients alone: what `npm start` runs on (scripts/start.ts)
  *
  * Writes each subgraph's code under src/generated/ (its Prisma client, from prisma/schema.prisma,
  * and its resolver types, GraphQL Code Generator from schema.graphql through codegen.ts) and, with
@@ -25,27 +26,17 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generationState, installedVersions, recordGeneration, type GenerationStep } from '@campus/kit/tooling';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const root = resolve(import.meta.dirname, '..');
-const argv = process.argv.slice(2);
-const force = argv.includes('--force');
-const named = argv.filter((a) => !a.startsWith('--'));
 const THIS_SCRIPT = join(root, 'scripts', 'generate.ts');
 
 const allServices = readdirSync(join(root, 'subgraphs'), { withFileTypes: true })
   .filter((e) => e.isDirectory() && existsSync(join(root, 'subgraphs', e.name, 'prisma', 'schema.prisma')))
   .map((e) => e.name)
   .sort();
-for (const service of named) {
-  if (!allServices.includes(service)) {
-    console.error(`usage: generate [<service>] [--force]  (no schema at ${join(root, 'subgraphs', service, 'prisma', 'schema.prisma')})`);
-    process.exit(1);
-  }
-}
-const services = named.length ? named : allServices;
 
 /** The Prisma client: prisma/schema.prisma -> src/generated/prisma/. */
 function prismaStep(dir: string): GenerationStep {
@@ -96,12 +87,6 @@ function composeStep(): GenerationStep {
   };
 }
 
-const stale = (step: GenerationStep): string | undefined => {
-  if (force) return 'forced';
-  const state = generationState(step);
-  return state.fresh ? undefined : state.reason;
-};
-
 function runPrisma(dir: string): Promise<void> {
   const schema = join(dir, 'prisma', 'schema.prisma');
   // Prisma refuses to write over a client it does not recognise (one with a file missing); the
@@ -142,52 +127,91 @@ async function runCompose(): Promise<void> {
   }
 }
 
-const work: Promise<void>[] = [];
-const codegens: { service: string; dir: string; step: GenerationStep }[] = [];
-for (const service of services) {
-  const dir = join(root, 'subgraphs', service);
-  const prisma = prismaStep(dir);
-  const prismaWhy = stale(prisma);
-  // Each Prisma client is its own `prisma generate` process: they run side by side, and beside
-  // the code generator and composition in this one.
-  if (prismaWhy) {
-    console.log(`generating ${service}: Prisma client (${prismaWhy})`);
-    work.push(runPrisma(dir).then(() => recordGeneration(prisma)));
-  }
-  const codegen = codegenStep(dir);
-  const codegenWhy = stale(codegen);
-  if (codegenWhy) {
-    console.log(`generating ${service}: resolver types (${codegenWhy})`);
-    codegens.push({ service, dir, step: codegen });
-  }
-}
-work.push(
-  (async () => {
-    for (const { dir, step } of codegens) {
-      await runCodegen(dir);
-      recordGeneration(step);
-    }
-  })(),
-);
-if (!named.length) {
-  const compose = composeStep();
-  const composeWhy = stale(compose);
-  if (composeWhy) {
-    work.push(
-      (async () => {
-        console.log(`composing the supergraphs (${composeWhy})`);
-        await runCompose();
-        recordGeneration(compose);
-      })(),
-    );
-  }
+export interface GenerateOptions {
+  /** Subgraphs to generate for; absent = every subgraph, then the supergraphs. */
+  services?: string[];
+  /** Every step, current or not. */
+  force?: boolean;
+  /**
+   * 'prisma': the Prisma clients only, what running the sources needs (`npm start`): the resolver
+   * types are imported as types alone, which tsx drops, and the stack composes its own supergraph.
+   */
+  only?: 'prisma';
 }
 
-const failures = (await Promise.allSettled(work)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-if (failures.length) {
-  for (const { reason } of failures) {
-    const e = reason as Error & { errors?: unknown };
-    console.error(e.name === 'CompositionError' ? e.message : `generate: ${e.message ?? String(e)}`);
+/** Runs every step that is not current; resolves with one message per failed step (none: all done). */
+export async function generate({ services = allServices, force = false, only }: GenerateOptions = {}): Promise<string[]> {
+  const unknown = services.filter((s) => !allServices.includes(s));
+  if (unknown.length) return unknown.map((s) => `no schema at ${join(root, 'subgraphs', s, 'prisma', 'schema.prisma')}`);
+  const stale = (step: GenerationStep): string | undefined => {
+    if (force) return 'forced';
+    const state = generationState(step);
+    return state.fresh ? undefined : state.reason;
+  };
+  const everything = services === allServices && !only;
+
+  const work: Promise<void>[] = [];
+  const codegens: { service: string; dir: string; step: GenerationStep }[] = [];
+  for (const service of services) {
+    const dir = join(root, 'subgraphs', service);
+    const prisma = prismaStep(dir);
+    const prismaWhy = stale(prisma);
+    // Each Prisma client is its own `prisma generate` process: they run side by side, and beside
+    // the code generator and composition in this one.
+    if (prismaWhy) {
+      console.log(`generating ${service}: Prisma client (${prismaWhy})`);
+      work.push(runPrisma(dir).then(() => recordGeneration(prisma)));
+    }
+    if (only === 'prisma') continue;
+    const codegen = codegenStep(dir);
+    const codegenWhy = stale(codegen);
+    if (codegenWhy) {
+      console.log(`generating ${service}: resolver types (${codegenWhy})`);
+      codegens.push({ service, dir, step: codegen });
+    }
   }
-  process.exit(1);
+  work.push(
+    (async () => {
+      for (const { dir, step } of codegens) {
+        await runCodegen(dir);
+        recordGeneration(step);
+      }
+    })(),
+  );
+  if (everything) {
+    const compose = composeStep();
+    const composeWhy = stale(compose);
+    if (composeWhy) {
+      work.push(
+        (async () => {
+          console.log(`composing the supergraphs (${composeWhy})`);
+          await runCompose();
+          recordGeneration(compose);
+        })(),
+      );
+    }
+  }
+
+  const failures = (await Promise.allSettled(work)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+  return failures.map(({ reason }) => {
+    const e = reason as Error & { errors?: unknown };
+    return e.name === 'CompositionError' ? e.message : `generate: ${e.message ?? String(e)}`;
+  });
+}
+
+// As a command (npm run generate, a subgraph's `generate` script); scripts/start.ts imports it.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2);
+  const named = argv.filter((a) => !a.startsWith('--'));
+  for (const service of named) {
+    if (!allServices.includes(service)) {
+      console.error(`usage: generate [<service>] [--force]  (no schema at ${join(root, 'subgraphs', service, 'prisma', 'schema.prisma')})`);
+      process.exit(1);
+    }
+  }
+  const failures = await generate({ ...(named.length ? { services: named } : {}), force: argv.includes('--force') });
+  if (failures.length) {
+    for (const failure of failures) console.error(failure);
+    process.exit(1);
+  }
 }

@@ -50,6 +50,10 @@ export function subgraphResponseLimit(maxResponseBytes: number): number {
 }
 
 export function createGateway(config: RouterConfig, logger: Logger, buildService = dataSourceFactory(config, logger)): ApolloGateway {
+  // @apollo/gateway otherwise sends usage metrics to Apollo's servers and probes cloud metadata
+  // endpoints at start (docs/decisions.md, "Router"): a deployment decides itself whether anything
+  // leaves it. An operator who wants it sets APOLLO_TELEMETRY_DISABLED=false.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   return new ApolloGateway({
     supergraphSdl: supergraphFromFile(config.supergraphPath, logger),
     buildService,

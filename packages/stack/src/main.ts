@@ -2,24 +2,15 @@
  * `npm start`: the embedded default. The router on :4000 and every subgraph on the next ports, in
  * one process, on PGlite under .data/ — nothing to install or run. Migrations apply at start; demo
  * data is seeded into empty databases only (the embedded default; never a production database).
- * The stack's process entry; runProcess owns signals, draining and exit.
+ * The stack's process entry (`npm start` imports it from scripts/start.ts once the Prisma clients
+ * are generated); runProcess owns signals, draining and exit.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { prepareEmptyPgliteDirs } from '@campus/kit/tooling';
+import { embeddedDataDir, startEarly } from './start-early.ts';
 
 const env = { ...process.env };
-const repoRoot = new URL('../../../', import.meta.url).pathname;
-const dataDir = env.CAMPUS_DATA_DIR ?? join(repoRoot, '.data');
-
-// On a first start, the empty PGlite cluster of each embedded database (an initdb, then one copy
-// per service) is made on a worker thread while this one loads the services' modules
-// (packages/kit/src/tooling/pglite-template.ts). Where stack.ts opens each: <dataDir>/<service>/pglite.
-const embedded = readdirSync(join(repoRoot, 'subgraphs'))
-  .filter((name) => existsSync(join(repoRoot, 'subgraphs', name, 'prisma', 'schema.prisma')))
-  .map((name) => name.toUpperCase())
-  .filter((NAME) => !env[`${NAME}_DATABASE_URL`]);
-prepareEmptyPgliteDirs(embedded.map((NAME) => join(env[`${NAME}_DATA_DIR`] ?? join(dataDir, NAME.toLowerCase()), 'pglite')));
+const dataDir = embeddedDataDir(env);
+// Before the modules below load, so that it runs meanwhile (start-early.ts).
+await startEarly(env);
 
 const { DEMO_ACCOUNTS, DEMO_PASSWORD, runProcess } = await import('@campus/kit/core');
 const { SERVICE_DEFINITIONS } = await import('./services.ts');

@@ -11,10 +11,11 @@
  * Plans are cached per supergraph version, operation text and name, so an operation is planned
  * once; only new operations ever reach a worker.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { QueryPlan } from './federation-adapter.mjs';
 import type { Logger } from '@campus/kit/core';
 import { GraphQLError } from 'graphql';
+import { adoptEarlyPlannerThread, newPlannerThread } from './planner-thread.ts';
 
 export const PlanningCode = {
   QUERY_PLANNING_TIMEOUT: 'QUERY_PLANNING_TIMEOUT',
@@ -51,7 +52,6 @@ interface PlannerWorker {
   started: boolean;
 }
 
-const WORKER_URL = new URL('./planner-worker.mjs', import.meta.url);
 const RESPAWN_BASE_MS = 100;
 const RESPAWN_MAX_MS = 10_000;
 const UNHEALTHY_AFTER_FAILED_STARTS = 3;
@@ -83,11 +83,13 @@ export class PlannerPool {
   setSupergraph(version: number, sdl: string): void {
     this.supergraph = { version, sdl };
     this.cache.clear();
-    while (this.workers.size < this.options.workers) this.spawn();
     for (const worker of this.workers) {
       worker.version = undefined;
       worker.thread.postMessage({ type: 'supergraph', version, sdl });
     }
+    // After the loop: a new thread is sent the supergraph as it starts (spawn), and a second copy
+    // would have it build the same planner twice before it plans anything.
+    while (this.workers.size < this.options.workers) this.spawn();
   }
 
   async plan(version: number, query: string, operationName: string | undefined, cacheKey: string): Promise<QueryPlan> {
@@ -164,9 +166,8 @@ export class PlannerPool {
   }
 
   private spawn(): PlannerWorker {
-    // No inherited flags: the worker is plain JavaScript, and loaders or probes the router process
-    // was started with (tsx, a benchmark's memory probe) have no business in it.
-    const worker: PlannerWorker = { thread: new Worker(WORKER_URL, { execArgv: [] }), version: undefined, job: undefined, started: false };
+    // The first thread may have been started before the router, and be ready sooner (planner-thread.ts).
+    const worker: PlannerWorker = { thread: adoptEarlyPlannerThread() ?? newPlannerThread(), version: undefined, job: undefined, started: false };
     // A planner thread must not keep a stopping router alive.
     worker.thread.unref();
     worker.thread.on('message', (message: { type?: string; version?: number; id?: number; plan?: string; error?: { message: string } }) => {

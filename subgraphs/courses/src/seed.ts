@@ -16,6 +16,7 @@
  * This file adds what only courses knows: lessons, progress and enrollment history.
  * Idempotent: existing rows are skipped, counters recomputed.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { clamp, DAY, logNormal, pick, planCoursesSeed, rng, seedUuid, type PlannedCourse } from '@campus/kit/core';
 import type { SeedCounts } from '@campus/kit/subgraph';
 import { PrismaClient, type Prisma } from './generated/prisma/client.ts';
@@ -69,7 +70,14 @@ const CHUNK = 2_000;
 
 async function insertChunked<T>(rows: T[], insert: (chunk: T[]) => Promise<{ count: number }>): Promise<number> {
   let count = 0;
-  for (let i = 0; i < rows.length; i += CHUNK) count += (await insert(rows.slice(i, i + CHUNK))).count;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    // A turn of the event loop before each chunk. PGlite answers a query without giving one up, so
+    // the whole seed would run as one chain of promises, and the embedded default, which seeds in
+    // the process that serves, would answer nothing (not even /health or /ready) until it is all
+    // written, seconds later.
+    await nextTurn();
+    count += (await insert(rows.slice(i, i + CHUNK))).count;
+  }
   return count;
 }
 

@@ -8,6 +8,7 @@
  * emails, the ones the users seed wrote. Idempotent: existing rows are skipped.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { planCoursesSeed, seededStudentId, seededStudentProfile, seedUuid } from '@campus/kit/core';
 import type { SeedCounts } from '@campus/kit/subgraph';
 import { PrismaClient, type Prisma } from './generated/prisma/client.ts';
@@ -96,7 +97,11 @@ export async function seedPayments(prisma: PrismaClient, scale = 1): Promise<Rec
 
   const insert = async <T>(rows: T[], fn: (chunk: T[]) => Promise<{ count: number }>) => {
     let count = 0;
-    for (let i = 0; i < rows.length; i += CHUNK) count += (await fn(rows.slice(i, i + CHUNK))).count;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      // A turn of the event loop before each chunk, as in subgraphs/courses/src/seed.ts.
+      await nextTurn();
+      count += (await fn(rows.slice(i, i + CHUNK))).count;
+    }
     return count;
   };
   return prisma.$transaction(

@@ -6,9 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { errorReason } from '../core/error-reason.ts';
 import { endpointOf, StartupError } from '../core/startup-error.ts';
@@ -43,6 +41,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 const CONNECT_TIMEOUT_MS = 10_000;
 
 async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  // Loaded here, not with this module: the embedded default runs on PGlite and never needs them.
+  const [{ default: pg }, { PrismaPg }] = await Promise.all([import('pg'), import('@prisma/adapter-pg')]);
   // Bounded: without a timeout a connection to a host that drops packets waits for the kernel
   // (minutes), and so would the start, every query and every readiness probe behind it.
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
