@@ -4,11 +4,12 @@
  * (PostgreSQL admin URL) and TEST_REDIS_URL when set. docs/testing.md describes when a test file
  * uses the worker's shared stack and when it starts its own.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createLogger, type Env } from '@campus/kit/core';
+import { composeSupergraph } from '@campus/router/compose';
 import { loadConfig as loadRouterConfig } from '@campus/router/config';
 import { createRouter } from '@campus/router/server';
 import { createRequestSigner, generateServiceKeyPem, type RequestSigner } from '@campus/kit/identity';
@@ -165,4 +166,11 @@ export async function startSecondRouter(stack: TestStack, env: Env): Promise<{ u
   await new Promise<void>((resolve) => router.httpServer.listen(0, '127.0.0.1', resolve));
   await router.start();
   return { url: `http://127.0.0.1:${(router.httpServer.address() as AddressInfo).port}/graphql`, stop: () => router.stop() };
+}
+
+/** Composes `subgraphs` (the tests' own small subgraphs) into a supergraph file in a fresh temporary directory; returns its path. */
+export function writeTestSupergraph(label: string, subgraphs: Parameters<typeof composeSupergraph>[0]): string {
+  const path = join(mkdtempSync(join(tmpdir(), `${label}-`)), 'supergraph.graphql');
+  writeFileSync(path, composeSupergraph(subgraphs));
+  return path;
 }

@@ -4,11 +4,8 @@
  * services, which count the requests they receive and hold them until the test lets them through,
  * so that the clients' fetches overlap for as long as the test needs.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -19,7 +16,7 @@ import { createTokenMinter, graphql, waitFor, type GraphQLResponse } from '@camp
 import express from 'express';
 import { parse } from 'graphql';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '@campus/router/compose';
+import { writeTestSupergraph } from '@campus/stack/testing';
 import { loadConfig } from '@campus/router/config';
 import { createRouter } from '@campus/router/server';
 
@@ -169,14 +166,10 @@ beforeAll(async () => {
     Query: { reviewsReady: () => true },
     Product: { __resolveReference: ({ upc }: { upc: string }) => ({ upc, reviewCount: upc === '1' ? 3 : 5 }) },
   });
-  supergraphPath = join(mkdtempSync(join(tmpdir(), 'router-dedup-')), 'supergraph.graphql');
-  writeFileSync(
-    supergraphPath,
-    composeSupergraph([
-      { name: 'products', url: products.url, sdl: productsSdl },
-      { name: 'reviews', url: reviews.url, sdl: reviewsSdl },
-    ]),
-  );
+  supergraphPath = writeTestSupergraph('router-dedup', [
+    { name: 'products', url: products.url, sdl: productsSdl },
+    { name: 'reviews', url: reviews.url, sdl: reviewsSdl },
+  ]);
 });
 
 afterAll(async () => {

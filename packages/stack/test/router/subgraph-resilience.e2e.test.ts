@@ -3,11 +3,8 @@
  * middle of its answer, one that drops connections, one whose port is closed. Real servers and the
  * real router over HTTP; the misbehaviour is a switch in front of a plain @apollo/subgraph service.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
@@ -19,7 +16,7 @@ import express from 'express';
 import { parse } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { composeSupergraph } from '@campus/router/compose';
+import { writeTestSupergraph } from '@campus/stack/testing';
 import { loadConfig } from '@campus/router/config';
 import { createRouter } from '@campus/router/server';
 
@@ -139,15 +136,11 @@ beforeAll(async () => {
     Query: { products: () => [{ upc: '1', name: 'Table' }] },
   });
   reviews = await startReviews();
-  supergraphPath = join(mkdtempSync(join(tmpdir(), 'router-resilience-')), 'supergraph.graphql');
-  writeFileSync(
-    supergraphPath,
-    composeSupergraph([
-      { name: 'products', url: products.url, sdl: productsSdl },
-      { name: 'reviews', url: reviews.url, sdl: reviewsSdl },
-      { name: 'inventory', url: await closedPortUrl(), sdl: inventorySdl },
-    ]),
-  );
+  supergraphPath = writeTestSupergraph('router-resilience', [
+    { name: 'products', url: products.url, sdl: productsSdl },
+    { name: 'reviews', url: reviews.url, sdl: reviewsSdl },
+    { name: 'inventory', url: await closedPortUrl(), sdl: inventorySdl },
+  ]);
 });
 
 afterAll(async () => {
