@@ -53,7 +53,7 @@ export class SubgraphResponseHeaders {
   }
 }
 
-/** A complete answer: status, headers and the whole body. Its methods are on the prototype, so structuredClone copies it (subscriptions/coalescing-data-source.ts). */
+/** A complete answer: status, headers and the whole body. */
 export class SubgraphResponse {
   readonly ok: boolean;
 

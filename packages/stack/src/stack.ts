@@ -19,7 +19,9 @@ import { generationState, installedVersions, recordGeneration, type GenerationSt
 import { serviceIdentityEnv } from './service-keys.ts';
 import { SERVICE_DEFINITIONS, type RunningService, type SharedInfra } from './services.ts';
 
-export const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
+// Defined with the start's early work, which must load without this module (start-early.ts).
+export { REPO_ROOT } from './start-early.ts';
+import { REPO_ROOT } from './start-early.ts';
 
 export interface StackOptions {
   /** Environment the services' configs are read from (process.env for `npm start`). */

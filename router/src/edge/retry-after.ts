@@ -30,17 +30,30 @@ export function retryAfterOf(errors: readonly GraphQLFormattedError[] | undefine
   return longest;
 }
 
+/**
+ * Applies the rule above to an answer about to be sent, unless it has a Retry-After already: for
+ * Apollo Server's answers (the plugin below) and the fast path's (fast-path/graphql-response.ts).
+ */
+export function applyRetryAfter(
+  answer: { headers: { has(name: string): boolean; set(name: string, value: string): unknown }; setStatus(status: number): void },
+  errors: readonly GraphQLFormattedError[] | undefined,
+  data: unknown,
+): void {
+  if (answer.headers.has('retry-after')) return;
+  const seconds = retryAfterOf(errors);
+  if (seconds === undefined) return;
+  answer.headers.set('retry-after', String(seconds));
+  if (data == null) answer.setStatus(429);
+}
+
 export function retryAfterPlugin(): ApolloServerPlugin<RouterContext> {
   return {
     async requestDidStart() {
       return {
         async willSendResponse({ response }) {
-          if (response.body.kind !== 'single' || response.http.headers.has('retry-after')) return;
+          if (response.body.kind !== 'single') return;
           const { data, errors } = response.body.singleResult;
-          const seconds = retryAfterOf(errors);
-          if (seconds === undefined) return;
-          response.http.headers.set('retry-after', String(seconds));
-          if (data == null) response.http.status = 429;
+          applyRetryAfter({ headers: response.http.headers, setStatus: (status) => (response.http.status = status) }, errors, data);
         },
       };
     },

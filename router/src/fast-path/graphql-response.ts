@@ -19,7 +19,7 @@ import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
 import { GraphQLError, Kind, type GraphQLFormattedError } from 'graphql';
 import Negotiator from 'negotiator';
 import type { FormatError } from '../edge/error-codes.ts';
-import { retryAfterOf } from '../edge/retry-after.ts';
+import { applyRetryAfter } from '../edge/retry-after.ts';
 import { byteLengthIfOver, responseTooLarge } from '../planning/executor.ts';
 
 /** Apollo Server's MEDIA_TYPES for a single result, in its order of preference. */
@@ -79,11 +79,7 @@ export function graphqlAnswer(outcome: { result: GatewayExecutionResult } | { th
   if ('thrown' in outcome) head.status ??= 500;
   else if (errors?.length && data === undefined && head.status === undefined) head.status = 400;
 
-  const seconds = head.headers.has('retry-after') ? undefined : retryAfterOf(formatted);
-  if (seconds !== undefined) {
-    head.headers.set('retry-after', String(seconds));
-    if (data == null) head.status = 429;
-  }
+  applyRetryAfter({ headers: head.headers, setStatus: (status) => (head.status = status) }, formatted, data);
   head.headers.set('cache-control', 'no-store');
   head.headers.set('content-type', options.contentType);
 

@@ -14,7 +14,6 @@ import { buildOperationContext, Supergraph, type OperationContext, type QueryPla
 import { Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RouterContext } from '../context.ts';
 import { costModel, type CostModel } from '../edge/cost.ts';
-import { coalescing } from '../subscriptions/coalescing-data-source.ts';
 import { PlannerPool, type PlannerPoolOptions } from './planner-pool.ts';
 
 export interface SubscriptionPlan {
@@ -39,10 +38,12 @@ export interface SupergraphState {
   api: Schema;
   supergraphSchema: GraphQLSchema;
   urls: ReadonlyMap<string, string>;
-  /** Data sources for queries and mutations, by subgraph name. */
+  /**
+   * Data sources by subgraph name, for queries, mutations and subscription events alike; identical
+   * query fetches in flight merge in them (SUBGRAPH_DEDUP, subgraph-dedup.ts), which is what keeps
+   * an event fanned out to many clients from sending the same entity fetch once per client.
+   */
   dataSources: Readonly<Record<string, GraphQLDataSource<RouterContext>>>;
-  /** The same, coalescing identical fetches in flight: subscription events fan out to many clients. */
-  eventDataSources: Readonly<Record<string, GraphQLDataSource<RouterContext>>>;
   cost: CostModel;
   plan(request: PlanRequest): Promise<{ plan: QueryPlan; operationContext: OperationContext }>;
   planSubscription(request: PlanRequest): Promise<SubscriptionPlan>;
@@ -146,11 +147,9 @@ function buildState(
   const urls = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, s.url]));
   // Data sources are stateless apart from their URL: keep the previous ones where it did not change.
   const dataSources: Record<string, GraphQLDataSource<RouterContext>> = {};
-  const eventDataSources: Record<string, GraphQLDataSource<RouterContext>> = {};
   for (const [name, url] of urls) {
     const kept = previous?.urls.get(name) === url;
     dataSources[name] = kept ? previous.dataSources[name]! : options.buildService({ name, url });
-    eventDataSources[name] = kept ? previous.eventDataSources[name]! : coalescing(dataSources[name]);
   }
   // A document of one operation is planned, and cached, under that operation's name whether or not
   // the client sent operationName: the same plan either way, and warmed plans (warm-plans.ts) are
@@ -170,7 +169,6 @@ function buildState(
     supergraphSchema: supergraph.schema.toGraphQLJSSchema(),
     urls,
     dataSources,
-    eventDataSources,
     cost: costModel(apiSchema, sdl, options.defaultListSize),
     async plan(request) {
       const plan = await planner.plan(version, request.query, nameOf(request), request.query);

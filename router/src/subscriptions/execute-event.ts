@@ -45,8 +45,8 @@ export async function executeEvent(
 ): Promise<ExecutionResult> {
   const primary = plan.node.primary;
   const serviceMap: ServiceMap = {
-    ...state.eventDataSources,
-    [primary.serviceName]: replaying(event, primary.operation, state.eventDataSources[primary.serviceName]),
+    ...state.dataSources,
+    [primary.serviceName]: replaying(event, primary.operation, state.dataSources[primary.serviceName]),
   };
   // The parts of a request context that executeQueryPlan and the data sources read.
   const requestContext = {
