@@ -99,9 +99,12 @@ const INIT = `CREATE TABLE "Course" (
     "title" TEXT NOT NULL,
     CONSTRAINT "Course_pkey" PRIMARY KEY ("id")
 );
--- Proves the runner holds Prisma's advisory lock while a script runs.
+-- Proves the runner holds Prisma's advisory lock while a script runs. In this database only:
+-- pg_locks lists the whole server's, and other tests migrate their own databases meanwhile.
 CREATE TABLE "lock_seen" AS
-  SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = ${MIGRATE_ADVISORY_LOCK} AND granted;
+  SELECT count(*)::int AS n FROM pg_locks
+  WHERE locktype = 'advisory' AND objid = ${MIGRATE_ADVISORY_LOCK} AND granted
+    AND database = (SELECT oid FROM pg_database WHERE datname = current_database());
 `;
 const ADD_COLUMN = `ALTER TABLE "Course" ADD COLUMN "summary" TEXT;\n`;
 const ADD_INDEX = `CREATE INDEX "Course_title_idx" ON "Course"("title");\n`;
