@@ -41,6 +41,7 @@ import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
 import { operationExecutor, planningGateway } from './planning/executor.ts';
 import { fastPath } from './fast-path/fast-path.ts';
+import { graphqlRoute } from './graphql-route.ts';
 import { preparedOperations } from './fast-path/prepared-operations.ts';
 import { trackSupergraph } from './planning/supergraph-state.ts';
 import { warmPlans } from './planning/warm-plans.ts';
@@ -102,7 +103,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   app.set('etag', false);
   // TRUST_PROXY (edge/trust-proxy.ts); unset, the socket's peer is the client whatever X-Forwarded-For says.
   app.set('trust proxy', config.trustProxy);
-  const httpServer = createServer(app);
+  // The GraphQL paths skip Express's router once served (graphql-route.ts); the rest is the app's.
+  const graphql = graphqlRoute(app);
+  const httpServer = createServer(graphql.listener);
   // One factory for HTTP and WebSocket: it holds the subgraphs' circuit breakers (subgraph-resilience.ts).
   // The router's own identity: one signer for HTTP fetches and WebSocket upgrades to subgraphs.
   const signer = createRequestSigner(ROUTER_ISSUER, config.signingKeys);
@@ -286,43 +289,47 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
       await apollo.start();
       // Bounded: a planner that cannot start is reported by /ready rather than hanging the start.
       await Promise.race([plannerWarm, new Promise((r) => setTimeout(r, 60_000).unref())]);
-      // Exact paths: `app.use('/')` would also answer GraphQL on every other path.
-      app.all(
-        GRAPHQL_PATHS,
-        requests.begin,
-        corsMiddleware,
-        requireJsonBody,
-        express.json({ limit: MAX_BODY_BYTES }),
-        requests.scope(contextOf),
-        // The request id in every log line of the request, and its span (continuing a traceparent).
-        requestIdScope,
-        graphqlServerSpan('router'),
-        sourceAdmission(admission, contextOf, formatError),
-        // The common POST without Apollo Server's pipeline; anything else goes on to it (fast-path/).
-        ...(config.fastPath
-          ? [
-              fastPath({
-                tracker,
-                prepared: preparedOperations({ parseOptions: limits.parseOptions, validationRules: limits.validationRules }),
-                execute: operationExecutor(tracker),
-                contextOf,
-                admission,
-                formatError,
-                includeStacktraceInErrorResponses: !config.production,
-                maxResponseBytes: config.limits.maxResponseBytes,
-                operationResolved: requests.operationResolved,
-                onAnswered: metrics.fastPathAnswered,
-                // The response cache's plugins read and store anonymous answers; the cost report's adds to the answer.
-                mayTake: (req, context) =>
-                  !req.headers[COST_DEBUG_HEADER] && (responseCache.mode === 'off' || !!context.authorization || !!context.viewer),
-                logger,
-              }),
-            ]
-          : []),
-        expressMiddleware(apollo, { context: ({ req }) => contextOf(req) }),
+      // Errors on the way (bad JSON, too large, wrong type) answered in JSON (edge/http-errors.ts).
+      const httpErrors = jsonErrorHandler(logger);
+      // Exact paths (graphql-route.ts): `app.use('/')` would also answer GraphQL on every other path.
+      graphql.serve(
+        [
+          requests.begin,
+          corsMiddleware,
+          requireJsonBody,
+          express.json({ limit: MAX_BODY_BYTES }),
+          requests.scope(contextOf),
+          // The request id in every log line of the request, and its span (continuing a traceparent).
+          requestIdScope,
+          graphqlServerSpan('router'),
+          sourceAdmission(admission, contextOf, formatError),
+          // The common POST without Apollo Server's pipeline; anything else goes on to it (fast-path/).
+          ...(config.fastPath
+            ? [
+                fastPath({
+                  tracker,
+                  prepared: preparedOperations({ parseOptions: limits.parseOptions, validationRules: limits.validationRules }),
+                  execute: operationExecutor(tracker),
+                  contextOf,
+                  admission,
+                  formatError,
+                  includeStacktraceInErrorResponses: !config.production,
+                  maxResponseBytes: config.limits.maxResponseBytes,
+                  operationResolved: requests.operationResolved,
+                  onAnswered: metrics.fastPathAnswered,
+                  // The response cache's plugins read and store anonymous answers; the cost report's adds to the answer.
+                  mayTake: (req, context) =>
+                    !req.headers[COST_DEBUG_HEADER] && (responseCache.mode === 'off' || !!context.authorization || !!context.viewer),
+                  logger,
+                }),
+              ]
+            : []),
+          expressMiddleware(apollo, { context: ({ req }) => contextOf(req) }),
+        ],
+        httpErrors,
       );
-      // After the routes, so it answers their errors (bad JSON, too large, wrong type) in JSON (edge/http-errors.ts).
-      app.use(jsonErrorHandler(logger));
+      // After the app's routes too, so nothing the router answers is Express's HTML error page.
+      app.use(httpErrors);
       serving = true;
     },
     async stop() {
