@@ -120,6 +120,12 @@ const schema = z.object({
    * request goes through Apollo Server: for comparing the two (bench/gateways.ts, its tests).
    */
   ROUTER_FAST_PATH: z.enum(['true', 'false']).default('true'),
+  /**
+   * Which executor runs query plans: `own`, the router's (planning/plan-executor/), the same answers
+   * for less CPU, handing what it does not cover to the gateway's; `gateway`, @apollo/gateway's
+   * executeQueryPlan for every plan: for comparing the two (bench/gateways.ts, the tests).
+   */
+  ROUTER_PLAN_EXECUTOR: z.enum(['own', 'gateway']).default('own'),
   /** Router processes sharing ROUTER_PORT (node:cluster, router/src/cluster/): a number, or "auto" for one per available core. 1 = one process, no cluster. */
   ROUTER_WORKERS: z
     .string()
@@ -185,6 +191,8 @@ export interface RouterConfig {
   planner: { timeoutMs: number; workers: number; warmup: 'manifest' | 'off' };
   /** ROUTER_FAST_PATH: the common POST answered without Apollo Server's pipeline (fast-path/fast-path.ts). */
   fastPath: boolean;
+  /** ROUTER_PLAN_EXECUTOR: the router's own plan executor, or the gateway's (planning/plan-executor/). */
+  planExecutor: 'own' | 'gateway';
   /** Processes serving ROUTER_PORT: 1 is the router itself; more, a primary supervising that many workers (cluster/primary.ts). */
   workers: number;
   /** Caching of anonymous public answers (response-cache/response-cache.ts). */
@@ -247,6 +255,7 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
     demandControl: { maxCost: e.DEMAND_CONTROL_MAX_COST, defaultListSize: e.DEMAND_CONTROL_DEFAULT_LIST_SIZE },
     planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS, warmup: e.QUERY_PLAN_WARMUP },
     fastPath: e.ROUTER_FAST_PATH === 'true',
+    planExecutor: e.ROUTER_PLAN_EXECUTOR,
     workers: e.ROUTER_WORKERS,
     responseCache: {
       enabled: e.RESPONSE_CACHE === 'true',

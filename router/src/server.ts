@@ -124,6 +124,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
     buildService,
     planner: { timeoutMs: config.planner.timeoutMs, workers: config.planner.workers, logger },
     defaultListSize: config.demandControl.defaultListSize,
+    planExecutor: config.planExecutor,
   });
 
   // Public by design: subgraphs verify the router's requests with these (ROUTER_JWKS); public keys

@@ -2,10 +2,12 @@
  * The gateway Apollo Server talks to: `@apollo/gateway` loads, watches and validates the
  * supergraph as before, but operations run through our executor, which plans on the planner
  * threads with a time budget (planner-pool.ts) instead of on the router's own thread, executes
- * the plan with the gateway's own `executeQueryPlan`, and caps the size of what it returns.
+ * the plan with the router's own plan executor (plan-executor/; the gateway's `executeQueryPlan`
+ * for what it does not cover, or for everything with ROUTER_PLAN_EXECUTOR=gateway), and caps the
+ * size of what it returns.
  */
 import type { ApolloGateway } from '@apollo/gateway';
-import { executeQueryPlan } from './federation-adapter.mjs';
+import { executePlan } from './plan-executor/execute-plan.ts';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { getVariableValues, GraphQLError } from 'graphql';
 import type { RouterContext } from '../context.ts';
@@ -61,7 +63,14 @@ export function operationExecutor(tracker: SupergraphTracker): (requestContext: 
       throw e;
     }
     const { plan, operationContext } = planned;
-    return executeQueryPlan(plan, state.dataSources, requestContext as GatewayGraphQLRequestContext<RouterContext>, operationContext, state.supergraphSchema, state.api);
+    return executePlan(state.planExecutor, {
+      plan,
+      operationContext,
+      serviceMap: state.dataSources,
+      requestContext: requestContext as GatewayGraphQLRequestContext<RouterContext>,
+      supergraphSchema: state.supergraphSchema,
+      apiSchema: state.api,
+    });
   };
 }
 

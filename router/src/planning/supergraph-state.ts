@@ -6,8 +6,9 @@
  * `@apollo/gateway` keeps its planner private and plans on the router's own thread, so we build
  * the same things it builds (Supergraph.build, apiSchema, supergraph schema) from the supergraph
  * SDL it announces through `onSchemaLoadOrUpdate` — the same file, the same moment, the same
- * planner code — and execute its plans with its own `executeQueryPlan` (executor.ts). A hot
- * reload swaps the state; operations already running keep the state they were planned with.
+ * planner code — and execute its plans with our own executor or the gateway's `executeQueryPlan`
+ * (executor.ts, plan-executor/). A hot reload swaps the state; operations already running keep the
+ * state they were planned with.
  */
 import type { ApolloGateway, GraphQLDataSource, ServiceEndpointDefinition } from '@apollo/gateway';
 import { buildOperationContext, Supergraph, type OperationContext, type QueryPlan, type Schema, type SubscriptionNode } from './federation-adapter.mjs';
@@ -15,6 +16,7 @@ import { Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RouterContext } from '../context.ts';
 import { costModel, type CostModel } from '../edge/cost.ts';
 import { PlannerPool, type PlannerPoolOptions } from './planner-pool.ts';
+import type { PlanExecutorKind } from './plan-executor/execute-plan.ts';
 
 export interface SubscriptionPlan {
   node: SubscriptionNode;
@@ -45,6 +47,8 @@ export interface SupergraphState {
    */
   dataSources: Readonly<Record<string, GraphQLDataSource<RouterContext>>>;
   cost: CostModel;
+  /** Which executor runs this supergraph's plans (ROUTER_PLAN_EXECUTOR, planning/plan-executor/). */
+  planExecutor: PlanExecutorKind;
   plan(request: PlanRequest): Promise<{ plan: QueryPlan; operationContext: OperationContext }>;
   planSubscription(request: PlanRequest): Promise<SubscriptionPlan>;
 }
@@ -85,12 +89,15 @@ export interface TrackerOptions {
   buildService: DataSourceFactory;
   planner: Omit<PlannerPoolOptions, 'cacheSize'>;
   defaultListSize: number;
+  /** ROUTER_PLAN_EXECUTOR (config.ts): one executor for every supergraph the router loads. */
+  planExecutor: PlanExecutorKind;
 }
 
 const PLAN_CACHE_SIZE = 1_000;
 
 export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions): SupergraphTracker {
   const planner = new PlannerPool({ ...options.planner, cacheSize: PLAN_CACHE_SIZE });
+  const { planExecutor } = options;
   let state: SupergraphState | undefined;
   let version = 0;
   let known: readonly WarmOperation[] = [];
@@ -109,7 +116,7 @@ export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions)
     return { planned: known.length - failed.length, failed, ms: Math.round(performance.now() - started) };
   };
   const unsubscribe = gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    state = buildState(++version, apiSchema, coreSupergraphSdl, planner, options, state);
+    state = buildState(++version, apiSchema, coreSupergraphSdl, planner, { ...options, planExecutor }, state);
     // A reload empties the cache (planner-pool.ts): fill it again, without holding anything up.
     if (known.length && version > 1) {
       const v = version;
@@ -138,7 +145,7 @@ function buildState(
   apiSchema: GraphQLSchema,
   sdl: string,
   planner: PlannerPool,
-  options: TrackerOptions,
+  options: TrackerOptions & { planExecutor: PlanExecutorKind },
   previous: SupergraphState | undefined,
 ): SupergraphState {
   // The gateway validated this SDL a moment ago; validating it again would only cost time.
@@ -159,8 +166,18 @@ function buildState(
     const operations = request.document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
     return operations.length === 1 ? operations[0]!.name?.value : undefined;
   };
-  const context = (request: PlanRequest) =>
-    buildOperationContext({ schema: apiSchema, operationDocument: request.document, operationName: nameOf(request) });
+  // One operation context per plan: a plan is cached per operation text and name (planner-pool.ts),
+  // and the context of the same text and name is the same whichever request's document it is
+  // built from, so building it again for every request would only make garbage.
+  const contexts = new WeakMap<QueryPlan, OperationContext>();
+  const context = (request: PlanRequest, plan: QueryPlan) => {
+    let built = contexts.get(plan);
+    if (!built) {
+      built = buildOperationContext({ schema: apiSchema, operationDocument: request.document, operationName: nameOf(request) });
+      contexts.set(plan, built);
+    }
+    return built;
+  };
 
   return {
     version,
@@ -170,9 +187,10 @@ function buildState(
     urls,
     dataSources,
     cost: costModel(apiSchema, sdl, options.defaultListSize),
+    planExecutor: options.planExecutor,
     async plan(request) {
       const plan = await planner.plan(version, request.query, nameOf(request), request.query);
-      return { plan, operationContext: context(request) };
+      return { plan, operationContext: context(request, plan) };
     },
     async planSubscription(request) {
       const queryPlan = await planner.plan(version, request.query, nameOf(request), request.query);
@@ -183,7 +201,7 @@ function buildState(
         // executeQueryPlan refuses Subscription nodes but runs this equivalent: the primary fetch
         // (answered per event from the upstream stream) followed by the rest of the plan.
         perEvent: { kind: 'QueryPlan', node: node.rest ? { kind: 'Sequence', nodes: [node.primary, node.rest] } : node.primary },
-        operationContext: context(request),
+        operationContext: context(request, queryPlan),
       };
     },
   };
