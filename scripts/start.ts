@@ -1,6 +1,7 @@
 /**
  * npm start: the embedded default (packages/stack/src/main.ts), after generating what it runs on,
- * in this one process.
+ * in this one process, run from its sources' compiled mirror rather than under tsx
+ * (packages/stack/src/run-typescript.mjs; docs/builds.md).
  *
  * What it runs on is the Prisma clients (scripts/generate.ts, `only: 'prisma'`), generated when
  * their inputs changed: on a restart the check costs a fraction of a second, not another npm and
@@ -11,6 +12,7 @@
  * (packages/stack/src/start-early.ts): on a fresh clone it runs while the clients are generated.
  */
 import { startEarly } from '@campus/stack/start-early';
+import { syncTypeScriptMirror } from '../packages/stack/src/typescript-mirror.mjs';
 
 await startEarly(process.env);
 
@@ -28,4 +30,7 @@ if (failures.length) {
 }
 await loading;
 
+// Run from the sources' mirror (package.json's start: packages/stack/src/run-typescript.mjs), the
+// clients just generated are compiled into it before the services import them.
+await syncTypeScriptMirror();
 await import('@campus/stack/main');
