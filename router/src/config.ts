@@ -110,6 +110,8 @@ const schema = z.object({
   QUERY_PLAN_TIMEOUT_MS: positiveInt(2_000),
   /** Planner threads: each plans one new operation at a time (known operations are cached). */
   QUERY_PLANNER_THREADS: positiveInt(1),
+  /** A planner thread with nothing new to plan for this long (ms) ends; the next new operation starts one (planning/planner-pool.ts). */
+  QUERY_PLANNER_IDLE_EXIT_MS: positiveInt(5_000),
   /** manifest: plan the persisted-query manifest's operations before /ready (planning/warm-plans.ts); off: plan on first use. */
   QUERY_PLAN_WARMUP: z.enum(['manifest', 'off']).default('manifest'),
 
@@ -188,7 +190,7 @@ export interface RouterConfig {
   trustedDocuments: TrustedDocumentsConfig;
   limits: OperationLimitsConfig & { maxResponseBytes: number };
   demandControl: { maxCost: number; defaultListSize: number };
-  planner: { timeoutMs: number; workers: number; warmup: 'manifest' | 'off' };
+  planner: { timeoutMs: number; workers: number; idleExitMs: number; warmup: 'manifest' | 'off' };
   /** ROUTER_FAST_PATH: the common POST answered without Apollo Server's pipeline (fast-path/fast-path.ts). */
   fastPath: boolean;
   /** ROUTER_PLAN_EXECUTOR: the router's own plan executor, or the gateway's (planning/plan-executor/). */
@@ -253,7 +255,7 @@ export function loadConfig(env: Env, argv: string[] = []): RouterConfig {
       maxResponseBytes: e.LIMIT_MAX_RESPONSE_BYTES,
     },
     demandControl: { maxCost: e.DEMAND_CONTROL_MAX_COST, defaultListSize: e.DEMAND_CONTROL_DEFAULT_LIST_SIZE },
-    planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS, warmup: e.QUERY_PLAN_WARMUP },
+    planner: { timeoutMs: e.QUERY_PLAN_TIMEOUT_MS, workers: e.QUERY_PLANNER_THREADS, idleExitMs: e.QUERY_PLANNER_IDLE_EXIT_MS, warmup: e.QUERY_PLAN_WARMUP },
     fastPath: e.ROUTER_FAST_PATH === 'true',
     planExecutor: e.ROUTER_PLAN_EXECUTOR,
     workers: e.ROUTER_WORKERS,

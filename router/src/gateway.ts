@@ -1,5 +1,9 @@
 /** ApolloGateway over the supergraph file, with data sources that sign and forward. */
+// First: the packages the gateway loads for work the router never has it do are deferred before it loads.
+import './observability/deferred-gateway-modules.ts';
 import { ApolloGateway, type ServiceEndpointDefinition } from '@apollo/gateway';
+import type { GraphQLSchema } from 'graphql';
+import { createRequire } from 'node:module';
 import type { Logger } from '@campus/kit/core';
 import { createRequestSigner, type RequestSigner } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
@@ -9,6 +13,7 @@ import { createSubgraphDedup } from './subgraph-dedup.ts';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './subgraph-fetcher.ts';
 import { createSubgraphResilience, type SubgraphFetchObserver } from './subgraph-resilience.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
+import type { Schema } from './planning/federation-adapter.mjs';
 
 /**
  * The data source for one subgraph. Build the factory once per router and hand it to both the
@@ -54,7 +59,7 @@ export function createGateway(config: RouterConfig, logger: Logger, buildService
   // endpoints at start (docs/decisions.md, "Router"): a deployment decides itself whether anything
   // leaves it. An operator who wants it sets APOLLO_TELEMETRY_DISABLED=false.
   process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
-  return new ApolloGateway({
+  return new GatewayWithoutPlanner({
     supergraphSdl: supergraphFromFile(config.supergraphPath, logger),
     buildService,
     logger: {
@@ -64,4 +69,52 @@ export function createGateway(config: RouterConfig, logger: Logger, buildService
       error: (m: unknown) => logger.error(String(m)),
     },
   });
+}
+
+/** The parts of ApolloGateway's private state that its `updateWithSchemaAndNotify` sets and reads. */
+interface GatewayInternals {
+  queryPlanStore: { clear(): void };
+  apiSchema: Schema;
+  schema: GraphQLSchema;
+  onSchemaChangeListeners: Set<(schema: GraphQLSchema) => void>;
+  onSchemaLoadOrUpdateListeners: Set<(update: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void>;
+  logger: { error(message: string): void };
+}
+
+/**
+ * ApolloGateway without a query planner of its own. The gateway builds one for every supergraph it
+ * loads (its federated query graph: about a fifth of a second of the router's thread at start, and
+ * memory for as long as that supergraph is served) for an executor the router never calls: plans
+ * are made on the planner threads (planning/planner-pool.ts) and run by the router's executor
+ * (planning/executor.ts). The one method that builds it is replaced by the same steps less that one,
+ * as node_modules/@apollo/gateway/dist/index.js has them at the exact version router/package.json
+ * pins (router/test/federation-versions.test.ts). It is a private method, hence no `override`.
+ */
+class GatewayWithoutPlanner extends ApolloGateway {}
+Object.defineProperty(GatewayWithoutPlanner.prototype, 'updateWithSchemaAndNotify', {
+  value: function updateWithSchemaAndNotify(this: GatewayInternals, supergraph: { apiSchema(): Schema }, supergraphSdl: string, legacyDontNotifyOnSchemaChangeListeners = false): void {
+    this.queryPlanStore.clear();
+    this.apiSchema = supergraph.apiSchema();
+    this.schema = withGatewayVersion(this.apiSchema.toGraphQLJSSchema());
+    const notify = <T>(kind: string, listeners: Set<(value: T) => void>, value: T) => {
+      for (const listener of listeners) {
+        try {
+          listener(value);
+        } catch (e) {
+          this.logger.error(`An error was thrown from an '${kind}' listener. The schema will still update: ${(e as Error)?.message ?? e}`);
+        }
+      }
+    };
+    if (!legacyDontNotifyOnSchemaChangeListeners) notify('onSchemaChange', this.onSchemaChangeListeners, this.schema);
+    notify('onSchemaLoadOrUpdate', this.onSchemaLoadOrUpdateListeners, { apiSchema: this.schema, coreSupergraphSdl: supergraphSdl });
+  },
+});
+
+const GATEWAY_VERSION = (createRequire(import.meta.url)('@apollo/gateway/package.json') as { version: string }).version;
+
+/** The gateway's version under the schema's `extensions.apollo.gateway`, as the gateway's own addExtensions puts it. */
+function withGatewayVersion(schema: GraphQLSchema): GraphQLSchema {
+  const apollo = (schema.extensions.apollo ?? {}) as Record<string, unknown>;
+  schema.extensions = { ...schema.extensions, apollo: { ...apollo, gateway: { ...(apollo.gateway as object | undefined), version: GATEWAY_VERSION } } };
+  return schema;
 }

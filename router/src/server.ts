@@ -122,7 +122,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   // Plans are built on planner threads with a time budget, never on this one (planning/).
   const tracker = trackSupergraph(gateway, {
     buildService,
-    planner: { timeoutMs: config.planner.timeoutMs, workers: config.planner.workers, logger },
+    planner: { timeoutMs: config.planner.timeoutMs, workers: config.planner.workers, idleExitMs: config.planner.idleExitMs, logger },
     defaultListSize: config.demandControl.defaultListSize,
     planExecutor: config.planExecutor,
   });

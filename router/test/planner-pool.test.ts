@@ -35,3 +35,31 @@ describe('planner pool', () => {
     expect(pool.cacheStats().entries).toBe(3);
   });
 });
+
+describe('planner pool, threads ending idle', () => {
+  const pool = new PlannerPool({ timeoutMs: 300, idleExitMs: 200, workers: 1, cacheSize: 100, logger: createLogger('router', 'silent') });
+  pool.setSupergraph(1, sdl);
+  afterAll(() => pool.close());
+
+  const until = async (condition: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return condition();
+  };
+
+  it('ends the thread when it has nothing to plan, and plans a new operation on a new one within the budget', async () => {
+    await pool.ready;
+    const first = '{ courses(first: 3) { totalCount } }';
+    await pool.plan(1, first, undefined, first);
+    expect(await until(() => pool.threadCount() === 0, 5_000)).toBe(true);
+    // Cached plans need no thread.
+    await pool.plan(1, first, undefined, first);
+    expect(pool.threadCount()).toBe(0);
+    // A new operation starts a thread; its 300 ms budget counts from when that thread can plan
+    // (a cold thread takes longer than that to load the planner), so it is planned, not timed out.
+    const next = '{ courses(first: 4) { totalCount edges { node { title } } } }';
+    const plan = await pool.plan(1, next, undefined, next);
+    expect(plan.kind).toBe('QueryPlan');
+    expect(pool.threadCount()).toBe(1);
+  });
+});

@@ -10,6 +10,14 @@
  *
  * Plans are cached per supergraph version, operation text and name, so an operation is planned
  * once; only new operations ever reach a worker.
+ *
+ * A thread that has planned nothing for `idleExitMs` ends, and the next new operation starts one
+ * again. Once the operations clients send are cached, which is most of a router's life, a thread
+ * would otherwise hold a second V8 heap (the federation packages' code, a supergraph and its query
+ * graph: about 40 MiB) for nothing; that heap was most of what the router held above a plain
+ * gateway's memory (docs/performance.md, "The router's start and memory"). The budget of an
+ * operation that waits for such a start counts from when the new thread can plan: the start is the
+ * router's cost, not the operation's.
  */
 import type { Worker } from 'node:worker_threads';
 import type { QueryPlan } from './federation-adapter.mjs';
@@ -29,6 +37,8 @@ export interface PlannerPoolOptions {
   workers: number;
   /** Plans kept per supergraph version. */
   cacheSize: number;
+  /** A thread with nothing to plan for this long ends; the next new operation starts one (default PLANNER_IDLE_EXIT_MS). */
+  idleExitMs?: number;
   logger: Logger;
 }
 
@@ -40,6 +50,8 @@ interface Job {
   resolve(plan: QueryPlan): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
+  /** Asked while the pool was starting a thread after idleness: the budget starts once one can plan. */
+  awaitsRestart: boolean;
   worker?: PlannerWorker;
 }
 
@@ -50,8 +62,22 @@ interface PlannerWorker {
   job: Job | undefined;
   /** Built a planner at least once: a later failure is not a crash loop. */
   started: boolean;
+  /** Ends the thread once it has had nothing to plan for idleExitMs. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
+/**
+ * How long a planner thread waits for a new operation before it ends. Long enough that a burst of
+ * new operations (a client's deploy, someone exploring in Sandbox) is planned by one warm thread;
+ * short enough that a router serving the operations it has cached does so without the thread.
+ */
+export const PLANNER_IDLE_EXIT_MS = 5_000;
+/**
+ * What a thread started after idleness may take to load and build its planner (about a second on
+ * an idle core) before the operations waiting for it start counting their budget anyway: a thread
+ * that cannot start must not leave them waiting forever.
+ */
+const RESTART_ALLOWANCE_MS = 15_000;
 const RESPAWN_BASE_MS = 100;
 const RESPAWN_MAX_MS = 10_000;
 const UNHEALTHY_AFTER_FAILED_STARTS = 3;
@@ -73,11 +99,18 @@ export class PlannerPool {
   private readonly lookups = { hits: 0, misses: 0 };
   /** Threads that failed in a row before building a planner: a crash loop, backed off and reported. */
   private failedStarts = 0;
+  /** Every thread ended idle (see the top of this file); the next new operation starts them again. */
+  private idle = false;
+  /** Threads are being started again after idleness: the operations that wait for them have not started their budget. */
+  private restarting = false;
+  private readonly idleExitMs: number;
   /** Resolves when a thread first has a planner for the current supergraph. */
   private firstReady!: () => void;
   readonly ready = new Promise<void>((resolve) => (this.firstReady = resolve));
 
-  constructor(private readonly options: PlannerPoolOptions) {}
+  constructor(private readonly options: PlannerPoolOptions) {
+    this.idleExitMs = options.idleExitMs ?? PLANNER_IDLE_EXIT_MS;
+  }
 
   /** A new supergraph: every worker rebuilds its planner; cached plans of older versions go. */
   setSupergraph(version: number, sdl: string): void {
@@ -89,6 +122,13 @@ export class PlannerPool {
     }
     // After the loop: a new thread is sent the supergraph as it starts (spawn), and a second copy
     // would have it build the same planner twice before it plans anything.
+    this.startThreads();
+  }
+
+  /** Starts threads up to the pool's size; after every thread ended idle, that is a restart (see the top of this file). */
+  private startThreads(): void {
+    if (this.idle) this.restarting = true;
+    this.idle = false;
     while (this.workers.size < this.options.workers) this.spawn();
   }
 
@@ -127,6 +167,9 @@ export class PlannerPool {
 
   private async planOnThread(key: string, version: number, query: string, operationName: string | undefined): Promise<QueryPlan> {
     const plan = await new Promise<QueryPlan>((resolve, reject) => {
+      // Every thread ended idle: start them again; the first one ready starts the budget.
+      if (this.idle && !this.closed) this.startThreads();
+      const awaitsRestart = this.restarting;
       const job: Job = {
         id: this.nextId++,
         version,
@@ -134,7 +177,8 @@ export class PlannerPool {
         operationName,
         resolve,
         reject,
-        timer: setTimeout(() => this.expire(job), this.options.timeoutMs),
+        awaitsRestart,
+        timer: setTimeout(() => this.expire(job), this.options.timeoutMs + (awaitsRestart ? RESTART_ALLOWANCE_MS : 0)),
       };
       this.queue.push(job);
       this.dispatch();
@@ -149,6 +193,11 @@ export class PlannerPool {
     return { ...this.lookups, entries: this.cache.size };
   }
 
+  /** Planner threads running now: none once they have all ended idle. */
+  threadCount(): number {
+    return this.workers.size;
+  }
+
   /**
    * False while planner threads keep failing before they can plan (a broken install, a bad
    * flag): the router cannot serve new operations and /health says so. A thread replaced after a
@@ -161,13 +210,14 @@ export class PlannerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) this.fail(job, new Error('The router is shutting down.'));
+    for (const worker of this.workers) clearTimeout(worker.idleTimer);
     await Promise.all([...this.workers].map((w) => w.thread.terminate()));
     this.workers.clear();
   }
 
   private spawn(): PlannerWorker {
     // The first thread may have been started before the router, and be ready sooner (planner-thread.ts).
-    const worker: PlannerWorker = { thread: adoptEarlyPlannerThread() ?? newPlannerThread(), version: undefined, job: undefined, started: false };
+    const worker: PlannerWorker = { thread: adoptEarlyPlannerThread() ?? newPlannerThread(), version: undefined, job: undefined, started: false, idleTimer: undefined };
     // A planner thread must not keep a stopping router alive.
     worker.thread.unref();
     worker.thread.on('message', (message: { type?: string; version?: number; id?: number; plan?: string; error?: { message: string } }) => {
@@ -177,6 +227,7 @@ export class PlannerPool {
         if (message.version === this.supergraph?.version) {
           worker.version = message.version;
           this.firstReady();
+          if (this.restarting) this.restarted();
         }
         this.dispatch();
         return;
@@ -201,7 +252,36 @@ export class PlannerPool {
     return worker;
   }
 
+  /** A thread started after idleness can plan: the budgets of the operations that waited for it start now. */
+  private restarted(): void {
+    this.restarting = false;
+    for (const job of this.queue) {
+      if (!job.awaitsRestart) continue;
+      job.awaitsRestart = false;
+      clearTimeout(job.timer);
+      job.timer = setTimeout(() => this.expire(job), this.options.timeoutMs);
+    }
+  }
+
+  /** Ends a thread that has had nothing to plan for idleExitMs; the pool starts one again on demand (planOnThread). */
+  private retireIfIdle(worker: PlannerWorker): void {
+    clearTimeout(worker.idleTimer);
+    worker.idleTimer = undefined;
+    if (worker.job || this.closed) return;
+    worker.idleTimer = setTimeout(() => {
+      worker.idleTimer = undefined;
+      // Planning again, or a job for it waiting (its planner is still being built): not idle.
+      if (worker.job || worker.version === undefined || this.queue.length) return;
+      this.workers.delete(worker);
+      void worker.thread.terminate();
+      if (!this.workers.size) this.idle = true;
+    }, this.idleExitMs);
+    // An idle thread's timer must not keep a stopping router alive either.
+    worker.idleTimer.unref();
+  }
+
   private replace(worker: PlannerWorker): void {
+    clearTimeout(worker.idleTimer);
     this.workers.delete(worker);
     void worker.thread.terminate();
     if (worker.job) this.fail(worker.job, new Error('The query planner thread failed.'));
@@ -227,6 +307,8 @@ export class PlannerPool {
       job!.worker = worker;
       worker.thread.postMessage({ type: 'plan', id: job!.id, version: job!.version, query: job!.query, operationName: job!.operationName });
     }
+    // Whatever has nothing to do now starts (or restarts) its wait for the idle exit.
+    for (const worker of this.workers) if (!worker.job && worker.version !== undefined) this.retireIfIdle(worker);
     // Jobs for a supergraph no worker will ever have again fail now rather than at their timeout.
     const current = this.supergraph?.version;
     for (let i = this.queue.length - 1; i >= 0; i--) {
