@@ -4,7 +4,9 @@
  * and the first read loads the real package, which then works as it always did.
  */
 import { createRequire } from 'node:module';
+import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { composeServices } from '../src/planning/federation-adapter.mjs';
 import { DEFERRED_GATEWAY_MODULES } from '../src/observability/deferred-gateway-modules.ts';
 
 const gatewayRequire = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'));
@@ -18,9 +20,7 @@ describe('deferred gateway modules', () => {
     expect(loadedFiles().filter((f) => f.startsWith(compositionDir))).toHaveLength(1);
     expect(DEFERRED_GATEWAY_MODULES.length).toBeGreaterThan(0);
 
-    // First use: the real composition composes.
-    const { composeServices } = gatewayRequire('@apollo/composition') as typeof import('@apollo/composition');
-    const { parse } = gatewayRequire('graphql') as typeof import('graphql');
+    // First use, through the router's own door to composition (router/src/compose.ts uses it): the real package composes.
     const result = composeServices([
       { name: 'a', url: 'http://a', typeDefs: parse('extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"]) type Query { hello: String }') },
     ]);

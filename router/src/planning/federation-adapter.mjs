@@ -19,18 +19,40 @@
 // worker must run under tsx, vitest and the compiled build with no loader in between.
 import { createRequire } from 'node:module';
 
-export { Supergraph, operationFromDocument } from '@apollo/federation-internals';
-export { QueryPlanner } from '@apollo/query-planner';
+const require = createRequire(import.meta.url);
+
+// Required, not imported: both packages are CommonJS, and an ES import of one has Node's lexer read
+// every file of its re-export chains to find the names; require reads only what runs. That was a
+// third of what a planner thread spends loading them, on the path to /ready
+// (docs/performance.md, "The router's start and memory").
+const federationInternals = require('@apollo/federation-internals');
+const queryPlanner = require('@apollo/query-planner');
+
+/** @type {typeof import('@apollo/federation-internals').Supergraph} */
+export const Supergraph = federationInternals.Supergraph;
+/** @type {typeof import('@apollo/federation-internals').operationFromDocument} */
+export const operationFromDocument = federationInternals.operationFromDocument;
+/** @type {typeof import('@apollo/query-planner').QueryPlanner} */
+export const QueryPlanner = queryPlanner.QueryPlanner;
 // What our own plan executor (plan-executor/) takes from the gateway's: the same error codes, the
 // same subtyping and leaf-value rules, the same evaluation of a plan's Condition nodes.
-export { ERRORS, errorCodeDef, isSubtype, isValidLeafValue, Variable } from '@apollo/federation-internals';
-export { evaluateCondition } from '@apollo/query-planner';
+/** @type {typeof import('@apollo/federation-internals').ERRORS} */
+export const ERRORS = federationInternals.ERRORS;
+/** @type {typeof import('@apollo/federation-internals').errorCodeDef} */
+export const errorCodeDef = federationInternals.errorCodeDef;
+/** @type {typeof import('@apollo/federation-internals').isSubtype} */
+export const isSubtype = federationInternals.isSubtype;
+/** @type {typeof import('@apollo/federation-internals').isValidLeafValue} */
+export const isValidLeafValue = federationInternals.isValidLeafValue;
+/** @type {typeof import('@apollo/federation-internals').Variable} */
+export const Variable = federationInternals.Variable;
+/** @type {typeof import('@apollo/query-planner').evaluateCondition} */
+export const evaluateCondition = queryPlanner.evaluateCondition;
 
-// Loaded on first use, not with this file: the planner threads import it too and need neither
-// the gateway nor composition, and a thread replaced after a planning timeout (planner-pool.ts)
-// would otherwise load both again while the router waits for it. Both packages are CommonJS, so
-// require shares the instances the router's own imports of them get.
-const require = createRequire(import.meta.url);
+// The gateway and composition load on first use, not with this file: the planner threads import it
+// too and need neither, and a thread replaced after a planning timeout (planner-pool.ts) would
+// otherwise load both again while the router waits for it. require shares the instances the
+// router's own imports of them get.
 
 /** @type {typeof import('@apollo/gateway').executeQueryPlan} */
 export const executeQueryPlan = (...args) => require('@apollo/gateway').executeQueryPlan(...args);
