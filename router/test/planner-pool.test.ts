@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createLogger } from '@campus/kit/core';
+import { waitFor } from '@campus/test-kit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PlannerPool } from '../src/planning/planner-pool.ts';
 
@@ -41,17 +42,11 @@ describe('planner pool, threads ending idle', () => {
   pool.setSupergraph(1, sdl);
   afterAll(() => pool.close());
 
-  const until = async (condition: () => boolean, ms: number) => {
-    const deadline = Date.now() + ms;
-    while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return condition();
-  };
-
   it('ends the thread when it has nothing to plan, and plans a new operation on a new one within the budget', async () => {
     await pool.ready;
     const first = '{ courses(first: 3) { totalCount } }';
     await pool.plan(1, first, undefined, first);
-    expect(await until(() => pool.threadCount() === 0, 5_000)).toBe(true);
+    await waitFor(() => pool.threadCount() === 0, 'the idle planner thread to end', 5_000);
     // Cached plans need no thread.
     await pool.plan(1, first, undefined, first);
     expect(pool.threadCount()).toBe(0);
