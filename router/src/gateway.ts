@@ -13,7 +13,7 @@ import { createSubgraphDedup } from './subgraph-dedup.ts';
 import { createSubgraphHttpClient, type SubgraphHttpClient } from './subgraph-fetcher.ts';
 import { createSubgraphResilience, type SubgraphFetchObserver } from './subgraph-resilience.ts';
 import { supergraphFromFile } from './supergraph-file.ts';
-import type { Schema } from './planning/federation-adapter.mjs';
+import type { FederationSupergraph, Schema } from './planning/federation-adapter.mjs';
 
 /**
  * The data source for one subgraph. Build the factory once per router and hand it to both the
@@ -77,7 +77,7 @@ interface GatewayInternals {
   apiSchema: Schema;
   schema: GraphQLSchema;
   onSchemaChangeListeners: Set<(schema: GraphQLSchema) => void>;
-  onSchemaLoadOrUpdateListeners: Set<(update: { apiSchema: GraphQLSchema; coreSupergraphSdl: string }) => void>;
+  onSchemaLoadOrUpdateListeners: Set<(update: { apiSchema: GraphQLSchema; coreSupergraphSdl: string; supergraph: FederationSupergraph }) => void>;
   logger: { error(message: string): void };
 }
 
@@ -92,7 +92,7 @@ interface GatewayInternals {
  */
 class GatewayWithoutPlanner extends ApolloGateway {}
 Object.defineProperty(GatewayWithoutPlanner.prototype, 'updateWithSchemaAndNotify', {
-  value: function updateWithSchemaAndNotify(this: GatewayInternals, supergraph: { apiSchema(): Schema }, supergraphSdl: string, legacyDontNotifyOnSchemaChangeListeners = false): void {
+  value: function updateWithSchemaAndNotify(this: GatewayInternals, supergraph: FederationSupergraph, supergraphSdl: string, legacyDontNotifyOnSchemaChangeListeners = false): void {
     this.queryPlanStore.clear();
     this.apiSchema = supergraph.apiSchema();
     this.schema = withGatewayVersion(this.apiSchema.toGraphQLJSSchema());
@@ -106,7 +106,9 @@ Object.defineProperty(GatewayWithoutPlanner.prototype, 'updateWithSchemaAndNotif
       }
     };
     if (!legacyDontNotifyOnSchemaChangeListeners) notify('onSchemaChange', this.onSchemaChangeListeners, this.schema);
-    notify('onSchemaLoadOrUpdate', this.onSchemaLoadOrUpdateListeners, { apiSchema: this.schema, coreSupergraphSdl: supergraphSdl });
+    // With the supergraph itself, which the router's state then reuses (planning/supergraph-state.ts)
+    // rather than build it again from the SDL.
+    notify('onSchemaLoadOrUpdate', this.onSchemaLoadOrUpdateListeners, { apiSchema: this.schema, coreSupergraphSdl: supergraphSdl, supergraph });
   },
 });
 

@@ -74,6 +74,7 @@ export const gatewayTracer = () => require('@apollo/gateway/dist/utilities/opent
 export const composeServices = (...args) => require('@apollo/composition').composeServices(...args);
 
 /** @typedef {import('@apollo/federation-internals').Schema} Schema */
+/** @typedef {import('@apollo/federation-internals').Supergraph} FederationSupergraph */
 /** @typedef {import('@apollo/query-planner').QueryPlan} QueryPlan */
 /** @typedef {import('@apollo/query-planner').SubscriptionNode} SubscriptionNode */
 /** @typedef {import('@apollo/gateway').ServiceMap} ServiceMap */

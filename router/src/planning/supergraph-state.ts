@@ -11,7 +11,7 @@
  * state they were planned with.
  */
 import type { ApolloGateway, GraphQLDataSource, ServiceEndpointDefinition } from '@apollo/gateway';
-import { buildOperationContext, Supergraph, type OperationContext, type QueryPlan, type Schema, type SubscriptionNode } from './federation-adapter.mjs';
+import { buildOperationContext, Supergraph, type FederationSupergraph, type OperationContext, type QueryPlan, type Schema, type SubscriptionNode } from './federation-adapter.mjs';
 import { Kind, type DocumentNode, type GraphQLSchema } from 'graphql';
 import type { RouterContext } from '../context.ts';
 import { costModel, type CostModel } from '../edge/cost.ts';
@@ -115,8 +115,11 @@ export function trackSupergraph(gateway: ApolloGateway, options: TrackerOptions)
     await Promise.all(Array.from({ length: Math.max(1, options.planner.workers) }, lane));
     return { planned: known.length - failed.length, failed, ms: Math.round(performance.now() - started) };
   };
-  const unsubscribe = gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
-    state = buildState(++version, apiSchema, coreSupergraphSdl, planner, { ...options, planExecutor }, state);
+  const unsubscribe = gateway.onSchemaLoadOrUpdate((update) => {
+    const { apiSchema, coreSupergraphSdl } = update;
+    // The gateway's own supergraph when it hands it over (gateway.ts), otherwise built from the SDL.
+    const supergraph = 'supergraph' in update ? (update.supergraph as FederationSupergraph) : undefined;
+    state = buildState(++version, apiSchema, coreSupergraphSdl, supergraph, planner, { ...options, planExecutor }, state);
     // A reload empties the cache (planner-pool.ts): fill it again, without holding anything up.
     if (known.length && version > 1) {
       const v = version;
@@ -144,12 +147,14 @@ function buildState(
   version: number,
   apiSchema: GraphQLSchema,
   sdl: string,
+  built: FederationSupergraph | undefined,
   planner: PlannerPool,
   options: TrackerOptions & { planExecutor: PlanExecutorKind },
   previous: SupergraphState | undefined,
 ): SupergraphState {
-  // The gateway validated this SDL a moment ago; validating it again would only cost time.
-  const supergraph = Supergraph.build(sdl, { validateSupergraph: false });
+  // The gateway validated this SDL a moment ago; validating it again would only cost time. Its
+  // supergraph has built its API schema already (toAPISchema keeps it), so `api` below is free.
+  const supergraph = built ?? Supergraph.build(sdl, { validateSupergraph: false });
   planner.setSupergraph(version, sdl);
   const urls = new Map(supergraph.subgraphsMetadata().map((s) => [s.name, s.url]));
   // Data sources are stateless apart from their URL: keep the previous ones where it did not change.

@@ -46,7 +46,8 @@ export async function startTracing(setup: TracingSetup): Promise<RunningTracing>
   });
   // Registers the AsyncLocalStorage context manager too: the active span follows each request
   // through promises, which is how Prisma's spans and the logger find it.
-  provider.register({ propagator: new W3CTraceContextPropagator() });
+  const propagator = new W3CTraceContextPropagator();
+  provider.register({ propagator });
   // Prisma 7 asks a global helper at each query; the instrumentation sets it (and unsets it on
   // disable). Created disabled, so it never binds to a provider other than this one.
   let prisma: { disable(): void } | undefined;
@@ -59,6 +60,7 @@ export async function startTracing(setup: TracingSetup): Promise<RunningTracing>
   }
   return {
     tracer: provider.getTracer('@campus/kit'),
+    propagator,
     flush: () => provider.forceFlush(),
     async shutdown() {
       prisma?.disable();

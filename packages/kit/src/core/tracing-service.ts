@@ -3,7 +3,7 @@
  * apart from either so that neither imports the other: which service a span belongs to, and the
  * shape of a running provider (docs/observability.md).
  */
-import { createContextKey, type Context, type Tracer } from '@opentelemetry/api';
+import { createContextKey, type Context, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 
 /** The attribute naming the service a span belongs to (several share a process in the embedded stack). */
 export const SERVICE_ATTRIBUTE = 'campus.service';
@@ -24,6 +24,8 @@ export function withService(ctx: Context, service: string): Context {
 /** What tracing-sdk.ts hands back once a provider runs. */
 export interface RunningTracing {
   tracer: Tracer;
+  /** W3C trace context (traceparent, tracestate): read from and written to headers. */
+  propagator: TextMapPropagator;
   /** Exports what is buffered (before a process exits). */
   flush(): Promise<void>;
   /** Stops the provider and unregisters it (and Prisma's instrumentation) from the API. */

@@ -8,7 +8,7 @@
  * when tracing starts), and every helper below returns at its first line when `activeTracer()` is
  * undefined, so a request allocates nothing for tracing.
  *
- * This module needs only the API. Everything that starts spans goes through `activeTracer()`
+ * This module needs only the API (the W3C propagator comes with the SDK, in RunningTracing). Everything that starts spans goes through `activeTracer()`
  * rather than `trace.getTracer()`: the API's proxy tracer would allocate on every call while off,
  * and would keep a provider that tests have since shut down.
  */
@@ -28,7 +28,6 @@ import {
   type SpanContext,
   type Tracer,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { InMemorySpanExporter, ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { Env } from './config.ts';
 import { withService, type RunningTracing } from './tracing-service.ts';
@@ -38,7 +37,6 @@ export { SERVICE_ATTRIBUTE, serviceOf, withService, type RunningTracing } from '
 let running: RunningTracing | undefined;
 let starting: Promise<void> | undefined;
 
-const propagator = new W3CTraceContextPropagator();
 /** The server span of the request being served: where the GraphQL plugin writes the operation. */
 const REQUEST_SPAN = createContextKey('campus.request-span');
 
@@ -116,9 +114,12 @@ export async function shutdownTracing(): Promise<void> {
   await was?.shutdown();
 }
 
-/** The context a caller's W3C headers (traceparent, tracestate) describe; ROOT_CONTEXT without them. */
+/**
+ * The context a caller's W3C headers (traceparent, tracestate) describe; ROOT_CONTEXT without them,
+ * and while tracing is off (nothing would read it: the propagator comes with the SDK).
+ */
 export function contextFromHeaders(headers: Record<string, string | string[] | undefined>): Context {
-  return propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
+  return running ? running.propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter) : ROOT_CONTEXT;
 }
 
 /**
@@ -130,7 +131,7 @@ export function traceHeaders(ctx?: Context): Readonly<Record<string, string>> {
   const active = ctx ?? context.active();
   if (!trace.getSpanContext(active)) return NO_HEADERS;
   const carrier: Record<string, string> = {};
-  propagator.inject(active, carrier, defaultTextMapSetter);
+  running.propagator.inject(active, carrier, defaultTextMapSetter);
   return carrier;
 }
 
@@ -146,7 +147,7 @@ export function currentTraceContext(): Record<string, string> | undefined {
   return carrier.traceparent ? { ...carrier } : undefined;
 }
 
-/** The span context a stored trace context describes, if it is a valid one. */
+/** The span context a stored trace context describes, if it is a valid one (undefined while tracing is off). */
 export function spanContextOf(carrier: Record<string, string> | undefined): SpanContext | undefined {
   if (!carrier || typeof carrier !== 'object') return undefined;
   const sc = trace.getSpanContext(contextFromHeaders(carrier));
