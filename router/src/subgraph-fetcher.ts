@@ -1,27 +1,40 @@
 /**
- * The router's HTTP client for subgraph fetches: `node:http` (or `node:https`) over one keep-alive
- * agent per subgraph URL, buffering the whole answer before it resolves.
+ * The router's HTTP client for subgraph fetches: undici's connection pool (`Pool.dispatch`), one
+ * pool of keep-alive connections per subgraph URL, buffering the whole answer before it resolves.
  *
- * Global `fetch` (undici) cost about a fifth of the router's CPU per request under the gateways
+ * Global `fetch` (undici too) cost about a fifth of the router's CPU per request under the gateways
  * benchmark (docs/performance.md): a Request, Headers, a web stream for each body and several
- * AbortSignals per fetch. A subgraph fetch needs none of that: one POST of a string, one JSON
- * answer read whole. What it does need is kept here:
+ * AbortSignals per fetch. `node:http` cost half that and more than it needed: an agent, a
+ * ClientRequest and an IncomingMessage stream with their listeners per exchange. A subgraph fetch
+ * needs none of that: one POST of a string, one JSON answer read whole. undici's pool takes the
+ * request and hands its answer to a handler, chunk by chunk, with nothing in between (about half
+ * the client CPU per exchange of `node:http`'s, measured in docs/performance.md). What the fetch
+ * does need is kept here:
  *
- *   - one timer per exchange, headers and body both: when it fires the request is destroyed (its
- *     socket closed, not merely abandoned) and the caller's error is thrown at once
+ *   - one timer per exchange, headers and body both: when it fires the exchange is aborted (its
+ *     connection closed, not merely abandoned) and the caller's error is thrown at once
  *     (subgraph-resilience.ts chooses the delay and the error: the fetch's timeout or what is
  *     left of the request's deadline);
  *   - a cap on the answer's size, counted while it arrives, so a runaway subgraph cannot fill the
  *     router's memory;
- *   - socket errors keep Node's `code` (ECONNREFUSED, ECONNRESET, ...), which decide retries and
- *     the breaker (subgraph-resilience.ts); an answer cut off mid-body is an ECONNRESET too.
+ *   - socket errors keep Node's `code` (ECONNREFUSED, ...), which decide retries and the breaker
+ *     (subgraph-resilience.ts); an answer cut off mid-body is an ECONNRESET, as `node:http` and
+ *     fetch report it.
+ *
+ * undici loads with the first fetch, not with the router: it is not on the path to /ready.
  *
  * The answer is shaped like the part of a fetch Response that RemoteGraphQLDataSource reads
  * (status, statusText, url, ok, headers.get, json, text), so its parseBody and errorFromResponse
  * work on it unchanged (signed-data-source.ts).
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { STATUS_CODES, type IncomingHttpHeaders } from 'node:http';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool } from 'undici';
+
+const require = createRequire(import.meta.url);
+let undici: typeof import('undici') | undefined;
+/** undici, loaded with the first subgraph fetch of the process. */
+const loadUndici = () => (undici ??= require('undici') as typeof import('undici'));
 
 /**
  * Sockets per subgraph and router process. Enough for every fetch of a busy router to have its
@@ -77,8 +90,8 @@ export class SubgraphResponse {
 }
 
 export interface SubgraphExchange {
-  /** Header names in lower case; content-length is added. */
-  headers: OutgoingHttpHeaders;
+  /** Header names in lower case; content-length and host are added. */
+  headers: Record<string, string>;
   body: string;
   /** The whole exchange, from sending to the last byte of the answer, must fit in this. */
   timeoutMs: number;
@@ -103,62 +116,73 @@ export interface SubgraphHttpClientOptions {
 
 export function createSubgraphHttpClient(url: string, options: SubgraphHttpClientOptions): SubgraphHttpClient {
   const target = new URL(url);
-  const https = target.protocol === 'https:';
-  if (!https && target.protocol !== 'http:') throw new Error(`subgraph URL ${url}: only http: and https: are supported`);
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS, scheduling: 'lifo' as const };
-  const agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-  const send = https ? httpsRequest : httpRequest;
+  if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new Error(`subgraph URL ${url}: only http: and https: are supported`);
   const path = target.pathname + target.search;
-  const requestOptions = {
-    agent,
-    protocol: target.protocol,
-    hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
-    port: target.port || (https ? 443 : 80),
-    path,
-    method: 'POST',
-  };
   const limit = options.maxResponseBytes;
+  let pool: Pool | undefined;
+  const poolNow = () => (pool ??= new (loadUndici().Pool)(target.origin, { connections: options.maxSockets ?? DEFAULT_MAX_SOCKETS }));
 
   function post({ headers, body, timeoutMs, expired }: SubgraphExchange): Promise<SubgraphResponse> {
     return new Promise<SubgraphResponse>((resolve, reject) => {
       let settled = false;
+      let controller: Dispatcher.DispatchController | undefined;
       const fail = (error: unknown) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         reject(error);
-        // Closes the socket: a half-read answer or a request still being answered cannot go back to the pool.
-        req.destroy();
+        // Closes the connection: a half-read answer or a request still being answered cannot go back to the pool.
+        controller?.abort(error instanceof Error ? error : new Error(String(error)));
       };
-      const req = send({ ...requestOptions, headers: { ...headers, 'content-length': Buffer.byteLength(body) } });
       const timer = setTimeout(() => fail(expired()), timeoutMs);
-      req.once('error', fail);
-      req.once('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const declared = Number(res.headers['content-length']);
-        if (declared > limit) return fail(new SubgraphResponseTooLarge(limit));
-        res.on('data', (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > limit) return fail(new SubgraphResponseTooLarge(limit));
-          chunks.push(chunk);
-        });
-        res.once('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-          resolve(new SubgraphResponse(url, res.statusCode ?? 0, res.statusMessage ?? '', new SubgraphResponseHeaders(res.headers), text));
-        });
-        res.once('error', fail);
-        // The connection closed before the body's end: as fetch reports it, the subgraph closed it.
-        res.once('close', () => {
-          if (!res.complete) fail(Object.assign(new Error('the subgraph closed the connection in the middle of its answer'), { code: 'ECONNRESET' }));
-        });
-      });
-      req.end(body);
+      let status = 0;
+      let statusText = '';
+      let answerHeaders: IncomingHttpHeaders = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      poolNow().dispatch(
+        { origin: target.origin, path, method: 'POST', headers, body },
+        {
+          onRequestStart(started) {
+            // Failed while it waited for a connection (the timer): it is not sent at all.
+            if (settled) return started.abort(new Error('the exchange ended before it was sent'));
+            controller = started;
+          },
+          onResponseStart(_, statusCode, responseHeaders, statusMessage) {
+            status = statusCode;
+            statusText = statusMessage || STATUS_CODES[statusCode] || '';
+            answerHeaders = responseHeaders as IncomingHttpHeaders;
+            if (Number(answerHeaders['content-length']) > limit) fail(new SubgraphResponseTooLarge(limit));
+          },
+          onResponseData(_, chunk) {
+            size += chunk.length;
+            if (size > limit) return fail(new SubgraphResponseTooLarge(limit));
+            chunks.push(chunk);
+          },
+          onResponseEnd() {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+            resolve(new SubgraphResponse(url, status, statusText, new SubgraphResponseHeaders(answerHeaders), text));
+          },
+          onResponseError(_, error) {
+            fail(socketError(error));
+          },
+        },
+      );
     });
   }
 
-  return { url, path, post, close: () => agent.destroy() };
+  return { url, path, post, close: () => void pool?.destroy().catch(() => {}) };
+}
+
+/**
+ * undici's error for a connection that closed before the answer's end (UND_ERR_SOCKET) reported
+ * as `node:http` and fetch's socket report it, ECONNRESET; the rest keep their codes.
+ */
+function socketError(error: Error): Error {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'UND_ERR_SOCKET') return error;
+  return Object.assign(new Error('the subgraph closed the connection in the middle of its answer', { cause: error }), { code: 'ECONNRESET' });
 }

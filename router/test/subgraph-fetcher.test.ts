@@ -1,7 +1,7 @@
 /**
  * The router's subgraph HTTP client (router/src/subgraph-fetcher.ts) against real local HTTP
  * servers: answers read whole, the timer over headers and body, the size cap, socket errors with
- * their codes, and keep-alive reuse of one connection.
+ * their codes, and keep-alive reuse of connections.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -79,11 +79,13 @@ describe('subgraph HTTP client', () => {
     expect(await r.text()).toBe('draining');
   });
 
-  it('reuses one keep-alive connection for fetches one after another', async () => {
+  it('reuses keep-alive connections for fetches one after another', async () => {
     const { url, sockets } = await serve((_req, res) => res.end('{}'));
     const c = client(url);
-    for (let i = 0; i < 5; i++) await post(c);
-    expect(sockets.size).toBe(1);
+    for (let i = 0; i < 20; i++) await post(c);
+    // The pool may open a second connection for the next fetch while it is still putting the
+    // first back after its answer, and then takes turns between the two; never one per fetch.
+    expect(sockets.size).toBeLessThanOrEqual(2);
   });
 
   it('throws the caller’s error at the timeout when no headers come, and closes the connection', async () => {
