@@ -17,8 +17,9 @@
  *     supergraph manager: the router's data sources fetch with their own client
  *     (subgraph-fetcher.ts), and the router reads its supergraph from a file.
  *
- * About 240 modules and 2.7 MB of JavaScript, a seventh of the work of loading the router's modules
- * (docs/performance.md, "The router's start and memory"). Importing this module puts a stand-in for each of those
+ * The first of them were about 240 modules and 2.7 MB of JavaScript, a seventh of the work of
+ * loading the router's modules (docs/performance.md, "The router's start and memory"; make-fetch-happen
+ * and the conventions: "Fetches and start, side by side"). Importing this module puts a stand-in for each of those
  * packages in the CommonJS module cache. It is gateway.ts's first import, so that this happens
  * before the gateway loads (an ES module's imports run in their order, before its body). The
  * gateway's `require` then gets the stand-in, and the real package is loaded in its place the
@@ -58,12 +59,26 @@ export const DEFERRED_GATEWAY_MODULES = [
  *     an ES module: no `__esModule`), and every RemoteGraphQLDataSource calls `defaults()` in its
  *     constructor for a fetcher the router's data sources never call (signed-data-source.ts).
  */
-const KNOWN: Partial<Record<(typeof DEFERRED_GATEWAY_MODULES)[number], { properties: string[]; values?: Record<string, unknown>; callable?: boolean }>> = {
+/** What a stand-in answers before its package loads (KNOWN, onFirstUse). */
+interface KnownWhileLoading {
+  /** Its own enumerable properties' names, listed without loading (their values still load it). */
+  properties?: string[];
+  /** Values read as the gateway loads, answered as they are. */
+  values?: Record<string, unknown>;
+  /** The package is a function; these of its methods are called as the gateway's modules load and
+   * get back a function that loads the package, and calls the real method, at its first use. */
+  calledWhileLoading?: string[];
+}
+
+const KNOWN: Partial<Record<(typeof DEFERRED_GATEWAY_MODULES)[number], KnownWhileLoading>> = {
   '@opentelemetry/semantic-conventions/incubating': {
-    properties: [],
     values: { __esModule: undefined, ATTR_CLOUD_PROVIDER: 'cloud.provider', ATTR_CLOUD_PLATFORM: 'cloud.platform' },
   },
-  'make-fetch-happen': { properties: ['defaults', 'FetchError', 'Headers', 'Request', 'Response'], values: { __esModule: undefined }, callable: true },
+  'make-fetch-happen': {
+    properties: ['defaults', 'FetchError', 'Headers', 'Request', 'Response'],
+    values: { __esModule: undefined },
+    calledWhileLoading: ['defaults'],
+  },
 };
 
 /** CommonJS's module cache, one per process: what `require` returns without loading anything. */
@@ -76,12 +91,10 @@ for (const name of DEFERRED_GATEWAY_MODULES) {
 }
 
 /**
- * A stand-in for the module at `filename` that loads it, in place of itself, when first read.
- * `known` answers what the gateway reads as it loads without loading: the values given, the names
- * of its own properties, and, for a function module, `defaults(...)` as a function that loads the
- * module when called.
+ * A stand-in for the module at `filename` that loads it, in place of itself, when first read,
+ * answering what `known` says without loading it.
  */
-function onFirstUse(filename: string, known?: { properties: string[]; values?: Record<string, unknown>; callable?: boolean }): object {
+function onFirstUse(filename: string, known: KnownWhileLoading = {}): object {
   let real: Record<PropertyKey, unknown> | undefined;
   const load = (): Record<PropertyKey, unknown> => {
     if (!real) {
@@ -91,22 +104,26 @@ function onFirstUse(filename: string, known?: { properties: string[]; values?: R
     }
     return real;
   };
-  const values = known?.values ?? {};
-  const properties = new Set(known?.properties);
+  const values = known.values ?? {};
+  const properties = new Set(known.properties);
+  const called = new Set(known.calledWhileLoading);
   // A function target for a function module: the stand-in can be called like it.
-  const target = known?.callable ? () => {} : {};
+  const target = called.size ? () => {} : {};
+  const answersWithoutLoading = (key: string | symbol): key is string => !real && typeof key === 'string';
   return new Proxy(target, {
     get: (_, key) => {
-      if (!real && typeof key === 'string' && Object.hasOwn(values, key)) return values[key];
-      if (!real && key === 'defaults' && known?.callable) return (...options: unknown[]) => deferredCall(() => (load().defaults as (...a: unknown[]) => unknown)(...options));
+      if (answersWithoutLoading(key) && Object.hasOwn(values, key)) return values[key];
+      if (answersWithoutLoading(key) && called.has(key)) return (...args: unknown[]) => deferredCall(() => (load()[key] as (...a: unknown[]) => unknown)(...args));
       return Reflect.get(load(), key);
     },
-    has: (_, key) => (!real && typeof key === 'string' && properties.has(key)) || Reflect.has(load(), key),
+    has: (_, key) => (answersWithoutLoading(key) && properties.has(key)) || Reflect.has(load(), key),
     apply: (_, self, args) => Reflect.apply(load() as unknown as (...a: unknown[]) => unknown, self, args),
-    ownKeys: () => (real || !known ? Reflect.ownKeys(load()) : [...Reflect.ownKeys(target), ...properties]),
+    ownKeys: () => (real || !properties.size ? Reflect.ownKeys(load()) : [...Reflect.ownKeys(target), ...properties]),
     getOwnPropertyDescriptor: (_, key) => {
-      if (!real && typeof key === 'string' && properties.has(key)) return { enumerable: true, configurable: true, get: () => Reflect.get(load(), key) };
-      if (!real && known && Reflect.getOwnPropertyDescriptor(target, key)) return Reflect.getOwnPropertyDescriptor(target, key);
+      if (answersWithoutLoading(key) && properties.has(key)) return { enumerable: true, configurable: true, get: () => Reflect.get(load(), key) };
+      // The function target's own `length` and `name`, as a proxy must report them.
+      const own = !real && properties.size ? Reflect.getOwnPropertyDescriptor(target, key) : undefined;
+      if (own) return own;
       const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
       // A proxy may not report a property its target (this empty object) lacks as non-configurable.
       return descriptor && { ...descriptor, configurable: true };

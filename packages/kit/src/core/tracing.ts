@@ -8,9 +8,10 @@
  * when tracing starts), and every helper below returns at its first line when `activeTracer()` is
  * undefined, so a request allocates nothing for tracing.
  *
- * This module needs only the API (the W3C propagator comes with the SDK, in RunningTracing). Everything that starts spans goes through `activeTracer()`
- * rather than `trace.getTracer()`: the API's proxy tracer would allocate on every call while off,
- * and would keep a provider that tests have since shut down.
+ * This module needs only the API (the W3C propagator comes with the SDK, in RunningTracing).
+ * Everything that starts spans goes through `activeTracer()` rather than `trace.getTracer()`: the
+ * API's proxy tracer would allocate on every call while off, and would keep a provider that tests
+ * have since shut down.
  */
 import {
   context,
