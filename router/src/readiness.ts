@@ -5,6 +5,7 @@
  *   supergraph  a supergraph is loaded (the file may not exist yet)
  *   planner     a planner thread has started and threads are not failing to start: before that
  *               every new operation would wait or time out (planning/planner-pool.ts)
+ *               (both read the router's own state: asked on every probe, never reused)
  *   subgraphs   each subgraph of the supergraph answers its /health (liveness) in time; kept for
  *               SUBGRAPHS_CACHE_MS, so probes of many router instances do not multiply into
  *               calls to every subgraph. A 404 counts as an answer: the router serves any
@@ -48,6 +49,7 @@ export function routerReadiness({ tracker, supergraphLoaded, plannerStarted, red
   const checks: ReadinessCheck[] = [
     {
       name: 'supergraph',
+      local: true,
       async run() {
         const state = tracker.current();
         if (!supergraphLoaded() || !state) throw new Error('waiting for a supergraph');
@@ -56,6 +58,7 @@ export function routerReadiness({ tracker, supergraphLoaded, plannerStarted, red
     },
     {
       name: 'planner',
+      local: true,
       async run() {
         if (!plannerStarted()) throw new Error('starting the query planner');
         if (!tracker.plannerHealthy()) throw new Error('query planner threads failing to start');

@@ -81,6 +81,25 @@ describe('readiness', () => {
     expect(runs).toBe(2);
   });
 
+  it("asks a check of the process's own state on every probe, so a change shows at once, while a dependency's result is reused", async () => {
+    let databaseRuns = 0;
+    let supergraphLoaded = false;
+    const readiness = createReadiness('router', [
+      { name: 'database', run: async () => void databaseRuns++ },
+      {
+        name: 'supergraph',
+        local: true,
+        run: async () => {
+          if (!supergraphLoaded) throw new Error('waiting for a supergraph');
+        },
+      },
+    ], { reuseMs: 60_000 });
+    expect(await readiness.evaluate()).toMatchObject({ status: 'unready', reason: 'down: supergraph' });
+    supergraphLoaded = true;
+    expect(await readiness.evaluate()).toMatchObject({ status: 'ready', checks: { database: { status: 'up' }, supergraph: { status: 'up' } } });
+    expect(databaseRuns).toBe(1);
+  });
+
   it('reuses the result of a check that asks to be cached, while its cache key stays the same', async () => {
     let runs = 0;
     let version = 1;

@@ -9,16 +9,18 @@
  *                 balancer sends it no new traffic.
  *
  * A check is bounded by its timeout (a hung dependency must not hang the probe). Concurrent /ready
- * calls share one evaluation, and a finished one answers the calls of the next REUSE_MS too: a
- * flood of probes must not become a flood of queries to the dependencies, even when each
- * evaluation is quick. A check that costs calls to other services can keep its result longer
- * (cacheMs).
+ * calls share one evaluation, and the result of a check that asks a dependency answers the calls
+ * of the next REUSE_MS too: a flood of probes must not become a flood of queries to the
+ * dependencies, even when each query is quick. A check that costs calls to other services can
+ * keep its result longer (cacheMs). A check that reads only the process's own state (`local`) is
+ * asked on every probe: the moment that state changes (a supergraph loaded, a planner started),
+ * /ready says so, rather than repeating an earlier 503 for up to REUSE_MS.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorReason } from './error-reason.ts';
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 1_000;
-/** How long a finished evaluation answers further probes: short beside any probe period. */
+/** How long a dependency's result answers further probes: short beside any probe period. */
 export const REUSE_MS = 500;
 
 /** Thrown by a check to say why it is down, with details shown beside the reason. */
@@ -42,7 +44,12 @@ export interface ReadinessCheck {
   run(signal: AbortSignal): Promise<Record<string, unknown> | void>;
   /** Past this the check is down (default DEFAULT_CHECK_TIMEOUT_MS). */
   timeoutMs?: number;
-  /** Reuses a result for this long; for checks that call other services. */
+  /**
+   * True when it asks no dependency, only this process's state: run on every evaluation, its
+   * result never reused. Otherwise its result is reused for REUSE_MS (or cacheMs).
+   */
+  local?: boolean;
+  /** Reuses a result for this long instead of REUSE_MS; for checks that call other services. */
   cacheMs?: number;
   /** A cached result is reused only while this returns the same value (e.g. the supergraph's version). */
   cacheKey?: () => unknown;
@@ -110,15 +117,16 @@ async function runCheck(check: ReadinessCheck): Promise<CheckResult> {
 export function createReadiness(service: string, checks: ReadinessCheck[], { reuseMs = REUSE_MS }: { reuseMs?: number } = {}): Readiness {
   let draining = false;
   let inFlight: Promise<ReadinessReport> | undefined;
-  let last: { at: number; report: ReadinessReport } | undefined;
-  const cached = new Map<string, { at: number; key: unknown; result: CheckResult }>();
+  const reused = new Map<string, { at: number; key: unknown; result: CheckResult }>();
 
   const resultOf = async (check: ReadinessCheck): Promise<CheckResult> => {
-    const hit = cached.get(check.name);
+    if (check.local) return runCheck(check);
+    const ttlMs = check.cacheMs ?? reuseMs;
+    const hit = reused.get(check.name);
     const key = check.cacheKey?.();
-    if (check.cacheMs && hit && hit.key === key && performance.now() - hit.at < check.cacheMs) return hit.result;
+    if (hit && hit.key === key && performance.now() - hit.at < ttlMs) return hit.result;
     const result = await runCheck(check);
-    if (check.cacheMs) cached.set(check.name, { at: performance.now(), key, result });
+    reused.set(check.name, { at: performance.now(), key, result });
     return result;
   };
 
@@ -138,18 +146,9 @@ export function createReadiness(service: string, checks: ReadinessCheck[], { reu
 
   const evaluate = (): Promise<ReadinessReport> => {
     if (draining) return Promise.resolve(drainingReport());
-    if (last && performance.now() - last.at < reuseMs) return Promise.resolve(last.report);
-    inFlight ??= evaluateNow().then(
-      (report) => {
-        inFlight = undefined;
-        last = { at: performance.now(), report };
-        return report;
-      },
-      (err: unknown) => {
-        inFlight = undefined;
-        throw err;
-      },
-    );
+    inFlight ??= evaluateNow().finally(() => {
+      inFlight = undefined;
+    });
     return inFlight;
   };
 
