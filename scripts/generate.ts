@@ -109,7 +109,10 @@ function runPrisma(dirs: string[]): Promise<void> {
   // directory holds nothing but its output, so it starts empty.
   for (const dir of dirs) rmSync(join(dir, 'src', 'generated', 'prisma'), { recursive: true, force: true });
   const prismaCli = createRequire(import.meta.url).resolve('prisma/build/index.js');
-  const child = spawn(process.execPath, ['-e', PRISMA_GENERATE_EACH, prismaCli, ...schemas], {
+  // V8's baseline WebAssembly compiler only: the CLI's schema WebAssembly runs for a moment, once,
+  // and optimizing it on background threads cost more CPU than it saved (as the initdb's,
+  // packages/kit/src/tooling/pglite-template.ts).
+  const child = spawn(process.execPath, ['--liftoff-only', '-e', PRISMA_GENERATE_EACH, prismaCli, ...schemas], {
     cwd: root,
     // Its progress lines ("Prisma schema loaded from ...") are noise on every start; shown on failure.
     stdio: ['ignore', 'pipe', 'pipe'],

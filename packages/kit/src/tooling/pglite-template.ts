@@ -1,6 +1,6 @@
 /**
- * PGlite databases that start fast. A fresh cluster costs PGlite an initdb (about 3.5 s of
- * WebAssembly on a 2-core machine); loading a dump of an empty one costs well under 1 s. So every
+ * PGlite databases that start fast. A fresh cluster costs PGlite an initdb (seconds of
+ * WebAssembly, below); loading a dump of an empty one costs well under 1 s. So every
  * new database is made from the dump of an empty cluster (a tar of its data directory), made once
  * per installed PGlite version and kept under the repository's node_modules/.cache, beside the
  * tools' other caches (a fresh clone has none; where it cannot be written, once per process).
@@ -12,16 +12,16 @@
  *
  * A process that knows which databases in directories it will open (the embedded default,
  * packages/stack/src/start-early.ts) has them made and opened before it needs them:
- * `prepareEmptyPgliteDirs` unpacks the empty cluster into each new directory (on a worker thread
- * when the dump must be made first), and `openPgliteDirsEarly` starts opening them while the
+ * `prepareEmptyPgliteDirs` unpacks the empty cluster into each new directory (once a process of its
+ * own has made the dump, when there is none yet), and `openPgliteDirsEarly` starts opening them while the
  * process is still loading its modules. `openPgliteDir` waits for both.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { installedVersions } from './generation-stamp.ts';
 
@@ -71,20 +71,28 @@ function writeCachedDump(bytes: Uint8Array): void {
 
 let emptyCluster: Promise<Uint8Array> | undefined;
 
+/**
+ * The empty cluster: the cached dump, or made (by a process of its own, below; in this one only if
+ * that fails) and cached for the next databases of this process and the next processes.
+ */
 function emptyClusterDump(): Promise<Uint8Array> {
   emptyCluster ??= (async () => {
     const cached = readCachedDump();
     if (cached) return cached;
-    const template = await PGlite.create(PGLITE_OPTIONS);
-    try {
-      const dump = new Uint8Array(await (await template.dumpDataDir('none')).arrayBuffer());
-      writeCachedDump(dump);
-      return dump;
-    } finally {
-      await template.close();
-    }
+    const made = (await initdbInChild()) ?? (await initdbHere());
+    writeCachedDump(made);
+    return made;
   })();
   return emptyCluster;
+}
+
+async function initdbHere(): Promise<Uint8Array> {
+  const template = await PGlite.create(PGLITE_OPTIONS);
+  try {
+    return new Uint8Array(await (await template.dumpDataDir('none')).arrayBuffer());
+  } finally {
+    await template.close();
+  }
 }
 
 /** A new, empty in-memory PGlite database, as `PGlite.create()` gives, only faster. */
@@ -164,30 +172,41 @@ function makeClusterDir(dump: Uint8Array, dir: string): void {
   }
 }
 
-// Only when there is no dump yet (a fresh clone): the initdb runs on a worker thread, on the
-// machine's other core, while this one goes on loading modules. Plain JavaScript handed over as
-// source, so it runs the same under tsx, vitest and from a compiled build, with no loader in between.
-const INITDB_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
+/**
+ * The initdb, in a process of its own: run once per install, it is a few seconds of WebAssembly
+ * that never runs again, and V8 spends more optimizing its hot functions on background threads
+ * (TurboFan) than it saves. That process runs with V8's baseline compiler only (--liftoff-only):
+ * about 4.4 s of CPU and 3.7 s on the clock instead of 7.8 s and 5.5 s (docs/performance.md,
+ * "The first start's initdb"). A flag of the whole process, so not a worker thread's, and never this
+ * process's: the databases it keeps open run best optimized. Plain JavaScript handed over as
+ * source, so it runs the same under tsx, vitest and from a compiled build, with no loader in
+ * between; the dump comes back on its stdout.
+ */
+const INITDB_CHILD = `
+const [pglite, options] = process.argv.slice(1);
 (async () => {
-  const { PGlite } = await import(workerData.pglite);
-  const template = await PGlite.create(workerData.options);
+  const { PGlite } = await import(pglite);
+  const template = await PGlite.create(JSON.parse(options));
   const dump = new Uint8Array(await (await template.dumpDataDir('none')).arrayBuffer());
   await template.close();
-  parentPort.postMessage({ dump }, [dump.buffer]);
-})().catch((error) => parentPort.postMessage({ error: String(error && error.stack || error) }));
+  process.stdout.write(dump);
+})().catch((error) => {
+  process.stderr.write(String((error && error.stack) || error));
+  process.exitCode = 1;
+});
 `;
 
-function initdbOnWorker(): Promise<Uint8Array | undefined> {
+/** The dump of an empty cluster made by INITDB_CHILD; undefined when that process fails (the caller makes it here). */
+export function initdbInChild(): Promise<Uint8Array | undefined> {
   const pglite = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
   return new Promise((done) => {
-    const worker = new Worker(INITDB_WORKER, { eval: true, execArgv: [], workerData: { pglite, options: PGLITE_OPTIONS } });
-    worker.once('message', (message: { dump?: Uint8Array; error?: string }) => {
-      done(message.dump);
-      void worker.terminate();
+    const child = spawn(process.execPath, ['--liftoff-only', '-e', INITDB_CHILD, pglite, JSON.stringify(PGLITE_OPTIONS)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
     });
-    worker.once('error', () => done(undefined));
-    worker.once('exit', () => done(undefined));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.once('error', () => done(undefined));
+    child.once('close', (code) => done(code === 0 ? new Uint8Array(Buffer.concat(chunks)) : undefined));
   });
 }
 
@@ -195,25 +214,18 @@ let preparing: Promise<void> | undefined;
 
 /**
  * Makes an empty cluster in each of `dataDirs` that holds none yet: at once from the cached dump,
- * or once a worker thread has made the dump. Returns at once. Best effort: what is not made here,
- * `openPgliteDir` makes itself.
+ * or once a process of its own has made the dump. Returns at once. Best effort: what is not made
+ * here, `openPgliteDir` makes itself.
  */
 export function prepareEmptyPgliteDirs(dataDirs: string[]): void {
   const missing = dataDirs.map((d) => resolve(d)).filter((dir) => !existsSync(join(dir, 'PG_VERSION')));
   if (missing.length === 0 || preparing) return;
-  const cached = emptyCluster ? undefined : readCachedDump();
-  if (cached) emptyCluster = Promise.resolve(cached);
-  const dump = cached ?? emptyCluster;
-  preparing = (async () => {
-    const bytes = dump ? await dump : await initdbOnWorker();
-    if (!bytes) return;
-    if (!dump) {
-      // The same empty cluster serves every other new database of this process, and of the next ones.
-      emptyCluster ??= Promise.resolve(bytes);
-      writeCachedDump(bytes);
-    }
-    for (const dir of missing) makeClusterDir(bytes, dir);
-  })();
+  preparing = emptyClusterDump().then(
+    (bytes) => {
+      for (const dir of missing) makeClusterDir(bytes, dir);
+    },
+    () => {},
+  );
 }
 
 const openingEarly = new Map<string, Promise<PGlite>>();
