@@ -27,7 +27,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { generationState, installedVersions, recordGeneration, type GenerationStep } from '@campus/kit/tooling';
+import { generationState, installedVersions, ONE_SHOT_WASM_NODE_FLAGS, recordGeneration, type GenerationStep } from '@campus/kit/tooling';
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const root = resolve(import.meta.dirname, '..');
@@ -109,10 +109,8 @@ function runPrisma(dirs: string[]): Promise<void> {
   // directory holds nothing but its output, so it starts empty.
   for (const dir of dirs) rmSync(join(dir, 'src', 'generated', 'prisma'), { recursive: true, force: true });
   const prismaCli = createRequire(import.meta.url).resolve('prisma/build/index.js');
-  // V8's baseline WebAssembly compiler only: the CLI's schema WebAssembly runs for a moment, once,
-  // and optimizing it on background threads cost more CPU than it saved (as the initdb's,
-  // packages/kit/src/tooling/pglite-template.ts).
-  const child = spawn(process.execPath, ['--liftoff-only', '-e', PRISMA_GENERATE_EACH, prismaCli, ...schemas], {
+  // The CLI's schema WebAssembly runs for a moment, once (packages/kit/src/tooling/one-shot-wasm.ts).
+  const child = spawn(process.execPath, [...ONE_SHOT_WASM_NODE_FLAGS, '-e', PRISMA_GENERATE_EACH, prismaCli, ...schemas], {
     cwd: root,
     // Its progress lines ("Prisma schema loaded from ...") are noise on every start; shown on failure.
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,6 +24,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { installedVersions } from './generation-stamp.ts';
+import { ONE_SHOT_WASM_NODE_FLAGS } from './one-shot-wasm.ts';
 
 /**
  * How every database of this kit is opened. Postgres touches every page of its shared buffers at
@@ -173,14 +174,10 @@ function makeClusterDir(dump: Uint8Array, dir: string): void {
 }
 
 /**
- * The initdb, in a process of its own: run once per install, it is a few seconds of WebAssembly
- * that never runs again, and V8 spends more optimizing its hot functions on background threads
- * (TurboFan) than it saves. That process runs with V8's baseline compiler only (--liftoff-only):
- * about 4.4 s of CPU and 3.7 s on the clock instead of 7.8 s and 5.5 s (docs/performance.md,
- * "The first start's initdb"). A flag of the whole process, so not a worker thread's, and never this
- * process's: the databases it keeps open run best optimized. Plain JavaScript handed over as
- * source, so it runs the same under tsx, vitest and from a compiled build, with no loader in
- * between; the dump comes back on its stdout.
+ * The initdb, in a process of its own, run with ONE_SHOT_WASM_NODE_FLAGS (one-shot-wasm.ts): about
+ * half the CPU of an initdb in this process, whose databases keep V8's optimizing compiler. Plain
+ * JavaScript handed over as source, so it runs the same under tsx, vitest and from a compiled
+ * build, with no loader in between; the dump comes back on its stdout.
  */
 const INITDB_CHILD = `
 const [pglite, options] = process.argv.slice(1);
@@ -200,7 +197,7 @@ const [pglite, options] = process.argv.slice(1);
 export function initdbInChild(): Promise<Uint8Array | undefined> {
   const pglite = pathToFileURL(createRequire(import.meta.url).resolve('@electric-sql/pglite')).href;
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--liftoff-only', '-e', INITDB_CHILD, pglite, JSON.stringify(PGLITE_OPTIONS)], {
+    const child = spawn(process.execPath, [...ONE_SHOT_WASM_NODE_FLAGS, '-e', INITDB_CHILD, pglite, JSON.stringify(PGLITE_OPTIONS)], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     const chunks: Buffer[] = [];
