@@ -20,7 +20,7 @@ import {
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import { createLogger, requestInfo, type Logger } from '@campus/kit/core';
-import { graphqlServerSpan, graphqlSpanPlugin, requestIdScope } from '@campus/kit/core';
+import { graphqlServerSpan, graphqlSpanPlugin } from '@campus/kit/core';
 import { createRequestSigner, createSessionRevocations, createSessionWatch, JWKS_CACHE_MAX_AGE_MS, SERVICE_JWKS_PATH, remoteTokenVerifier, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
 import cors from 'cors';
@@ -299,9 +299,9 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
           corsMiddleware,
           requireJsonBody,
           express.json({ limit: MAX_BODY_BYTES }),
+          // The request's scope: its id in every log line of the request, and its observation.
           requests.scope(contextOf),
-          // The request id in every log line of the request, and its span (continuing a traceparent).
-          requestIdScope,
+          // Its span (continuing a traceparent).
           graphqlServerSpan('router'),
           sourceAdmission(admission, contextOf, formatError),
           // The common POST without Apollo Server's pipeline; anything else goes on to it (fast-path/).

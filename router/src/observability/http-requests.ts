@@ -6,9 +6,10 @@
  *               router's context, its subgraph fetches and the access log share one), and on
  *               close counts the request and writes its access log line, whatever answered it
  *               (Apollo Server, an edge refusal, a bad body)
- *   scope       after the JSON body parser: from here on the request's code runs in an
- *               AsyncLocalStorage scope holding its observation. (Not earlier: the body parser
- *               resumes from the socket's events, which would drop the scope.)
+ *   scope       after the JSON body parser: from here on the request's code runs in the
+ *               request's scope (@campus/kit's request-scope.ts), whose value is its observation
+ *               with its id: the one AsyncLocalStorage the router uses per request. (Not earlier:
+ *               the body parser resumes from the socket's events, which would drop the scope.)
  *   plugin      Apollo Server's hooks: the operation's name and type once it validated (the fast
  *               path, fast-path/fast-path.ts, reports them through operationResolved)
  *   formatError every error sent to a client passes through it, on HTTP and graphql-ws: it notes
@@ -17,9 +18,8 @@
  * Errors answered without formatError (bad JSON, too large, wrong content type: edge/http-errors.ts)
  * are read from the JSON body they are sent as.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Headers, requestInfo, type Logger } from '@campus/kit/core';
+import { currentRequestScope, Headers, requestIdScope, requestInfo, runInRequestScope, type Logger, type RequestScope } from '@campus/kit/core';
 import type { Request, RequestHandler, Response } from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import type { RouterContext } from '../context.ts';
@@ -28,15 +28,22 @@ import { logAccess } from './access-log.ts';
 import type { OperationType, RouterMetrics } from './metrics.ts';
 import { outcomeOf, UNCODED } from './outcome.ts';
 
-interface Observation {
-  started: number;
-  requestId: string;
-  operationName: string | undefined;
-  operationType: OperationType;
-  validated: boolean;
+/** One GraphQL request followed: the value of its scope (a class, so the scope of a request that is not observed is told apart). */
+class Observation implements RequestScope {
+  readonly started = performance.now();
+  operationName: string | undefined = undefined;
+  operationType: OperationType = 'unknown';
+  validated = false;
   /** Codes of the errors sent, in order. */
-  codes: string[];
-  context: Promise<RouterContext> | undefined;
+  readonly codes: string[] = [];
+  context: Promise<RouterContext> | undefined = undefined;
+  constructor(readonly requestId: string) {}
+}
+
+/** The observation of the request in scope, if it is one the router observes. */
+function observed(): Observation | undefined {
+  const scope = currentRequestScope();
+  return scope instanceof Observation ? scope : undefined;
 }
 
 export interface HttpRequestObservation {
@@ -69,7 +76,6 @@ const codeOf = (error: Pick<GraphQLFormattedError, 'extensions'>) => {
 };
 
 export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): HttpRequestObservation {
-  const scope = new AsyncLocalStorage<Observation>();
   const observations = new WeakMap<Request, Observation>();
 
   async function finish(req: Request, res: Response, observation: Observation): Promise<void> {
@@ -98,7 +104,7 @@ export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): Htt
   }
 
   function operationResolved(operationName: string | undefined, operationType: OperationType): void {
-    const observation = scope.getStore();
+    const observation = observed();
     if (!observation) return;
     observation.validated = true;
     observation.operationName = operationName;
@@ -112,15 +118,7 @@ export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): Htt
       // requestInfo() makes up a fresh id on every call when the client sent none (or a bad one):
       // written back, every later reader (the context, signed fetches, this log) gets the same one.
       req.headers[Headers.requestId] = requestId;
-      const observation: Observation = {
-        started: performance.now(),
-        requestId,
-        operationName: undefined,
-        operationType: 'unknown',
-        validated: false,
-        codes: [],
-        context: undefined,
-      };
+      const observation = new Observation(requestId);
       observations.set(req, observation);
       const json = res.json.bind(res);
       res.json = (body: unknown) => {
@@ -140,16 +138,17 @@ export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): Htt
       next();
     },
     scope(contextOf) {
-      return (req, _res, next) => {
+      return (req, res, next) => {
         const observation = observations.get(req);
-        if (!observation) return next();
+        // Not a GraphQL request (a CORS preflight, Sandbox's page): its id alone in scope.
+        if (!observation) return requestIdScope(req, res, next);
         observation.context = contextOf(req);
-        scope.run(observation, next);
+        runInRequestScope(observation, next);
       };
     },
     plugin: {
       async requestDidStart() {
-        if (!scope.getStore()) return;
+        if (!observed()) return;
         return {
           async didResolveOperation(rc) {
             if (rc.operation) operationResolved(rc.operationName ?? undefined, rc.operation.operation);
@@ -161,7 +160,7 @@ export function observeHttpRequests(metrics: RouterMetrics, logger: Logger): Htt
     formatError(inner) {
       return (formatted, error) => {
         const result = inner(formatted, error);
-        scope.getStore()?.codes.push(codeOf(result));
+        observed()?.codes.push(codeOf(result));
         metrics.refusal(result);
         return result;
       };

@@ -22,13 +22,18 @@ const COMPARED_HEADERS = ['content-type', 'cache-control', 'retry-after'];
 async function exchange(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Exchange> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const text = await response.text();
+  // The fast path writes the body itself (router/src/fast-path/graphql-response.ts): its length, in bytes, is the body's.
+  expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
   let parsed: unknown = text;
   try {
     parsed = withoutStacktraces(JSON.parse(text));
   } catch {
     // not JSON: compared as text
   }
-  return { status: response.status, headers: Object.fromEntries(COMPARED_HEADERS.map((h) => [h, response.headers.get(h)])), body: parsed };
+  const compared = Object.fromEntries(COMPARED_HEADERS.map((h) => [h, response.headers.get(h)]));
+  // The same length on both sides, unless stack traces (which differ) are part of it.
+  compared['content-length'] = text.includes('"stacktrace"') ? 'with a stack trace' : response.headers.get('content-length');
+  return { status: response.status, headers: compared, body: parsed };
 }
 
 /** Stack traces differ by construction (different code answered); whether there is one must not. */
@@ -86,8 +91,13 @@ describe('fast path: the same answers as Apollo Server', () => {
     ['the operation a name picks out of several', () => ({ query: `query A { courses(first: 1) { totalCount } } ${CATALOG}`, operationName: 'Catalog', variables: { first: 1 } }), () => ({}), true],
     ['a mutation refused by its subgraph', () => ({ query: 'mutation { enrollInFreeCourse(input: { courseId: "00000000-0000-4000-8000-000000000000" }) { enrollment { id } } }' }), () => ({ authorization: `Bearer ${student.token}` }), true],
     ['a variable of the wrong type (BAD_USER_INPUT, 400)', () => ({ query: CATALOG, variables: { first: 'three' } }), () => ({}), true],
+    // The message repeats the value: characters of more than one byte in UTF-8 (the Content-Length counts bytes).
+    ['a variable of the wrong type, in non-ASCII text', () => ({ query: CATALOG, variables: { first: 'drei – dreißig 三' } }), () => ({}), true],
     ['a required variable missing', () => ({ query: CATALOG }), () => ({}), true],
     ['Accept: application/graphql-response+json', () => ({ query: CATALOG, variables: { first: 1 } }), () => ({ accept: 'application/graphql-response+json' }), true],
+    ['Accept: application/json; callbackSpec=1.0', () => ({ query: CATALOG, variables: { first: 1 } }), () => ({ accept: 'application/json; callbackSpec=1.0' }), true],
+    // Over 1,000 characters: Express's res.send writes such a body from a Buffer copy of it.
+    ['an answer of more than 1,000 characters', () => ({ query: `query Big { courses(first: 12) { edges { node { id slug title description } } } }` }), () => ({}), true],
     ['Accept: text/html (406)', () => ({ query: CATALOG, variables: { first: 1 } }), () => ({ accept: 'text/html' }), false],
     ['an operation name the document lacks', () => ({ query: CATALOG, operationName: 'Nope', variables: { first: 1 } }), () => ({}), false],
     ['a document that does not validate', () => ({ query: '{ courses(first: 1) { nope } }' }), () => ({}), false],
