@@ -31,7 +31,7 @@ import { admit, type AdmissionChecks } from '../edge/admission.ts';
 import type { FormatError } from '../edge/error-codes.ts';
 import type { OperationType } from '../observability/metrics.ts';
 import type { SupergraphTracker } from '../planning/supergraph-state.ts';
-import { answerContentType, graphqlAnswer, sendAnswer } from './graphql-response.ts';
+import { answerContentType, graphqlAnswer } from './graphql-response.ts';
 import type { PreparedOperations } from './prepared-operations.ts';
 
 export interface FastPathOptions {
@@ -133,7 +133,9 @@ export function fastPath(options: FastPathOptions): RequestHandler {
     });
     span?.answered(answer.errors, answer.hasData);
     // As @as-integrations/express5 writes Apollo Server's answer.
-    sendAnswer(res, answer);
+    for (const [name, value] of answer.headers) res.setHeader(name, value);
+    res.statusCode = answer.status;
+    res.send(answer.body);
     options.onAnswered();
   }
 }

@@ -14,13 +14,8 @@
  * The router's own rules on top (the plugins Apollo Server would run): Retry-After and 429 for
  * RATE_LIMITED errors (edge/retry-after.ts), Cache-Control: no-store (response-cache/response-cache.ts),
  * and the response size cap (planning/executor.ts), measured here on the one serialization of the data.
- *
- * `sendAnswer` writes it as @as-integrations/express5 does (Express's `res.send`), without the copy
- * `res.send` makes of a body of 1,000 characters or more (below).
  */
 import type { GatewayExecutionResult } from '@apollo/server-gateway-interface';
-import { format as formatContentType, parse as parseContentType } from 'content-type';
-import type { Response } from 'express';
 import { GraphQLError, Kind, type GraphQLFormattedError } from 'graphql';
 import Negotiator from 'negotiator';
 import type { FormatError } from '../edge/error-codes.ts';
@@ -94,37 +89,6 @@ export function graphqlAnswer(outcome: { result: GatewayExecutionResult } | { th
   if (data !== undefined) parts.push(`"data":${dataJson ?? JSON.stringify(data)}`);
   if (extensions !== undefined) parts.push(`"extensions":${JSON.stringify(extensions)}`);
   return { status: head.status ?? 200, headers: head.headers, body: `{${parts.join(',')}}\n`, errors: formatted, hasData: !!data };
-}
-
-/** Express's `setCharset(type, 'utf-8')` (express/lib/utils.js), per content type: the answers have one of three. */
-const utf8ContentTypes = new Map<string, string>();
-function withUtf8Charset(type: string): string {
-  let value = utf8ContentTypes.get(type);
-  if (value === undefined) {
-    const parsed = parseContentType(type);
-    parsed.parameters.charset = 'utf-8';
-    value = formatContentType(parsed);
-    if (utf8ContentTypes.size < 16) utf8ContentTypes.set(type, value);
-  }
-  return value;
-}
-
-/**
- * Sends the answer with the status, headers and bytes Express's `res.send(answer.body)` sends for a
- * POST with ETags off (server.ts): the content type with charset utf-8, set as `res.send` sets it,
- * a Content-Length, the body. The one difference is in memory: `res.send` copies a string of 1,000
- * characters or more into a Buffer before writing it (to hash it for an ETag, even when there is
- * none to make), a second copy of every large answer on the heap; here the string goes to the
- * socket as it is. Under the benchmark's deep query (answers of 87 KB) that copy was a tenth of
- * everything the router allocated (docs/performance.md, "Allocations of the deep query").
- */
-export function sendAnswer(res: Response, answer: GraphQLAnswer): void {
-  for (const [name, value] of answer.headers) res.setHeader(name, value);
-  res.statusCode = answer.status;
-  const type = res.get('Content-Type');
-  if (typeof type === 'string') res.set('Content-Type', withUtf8Charset(type));
-  res.set('Content-Length', String(Buffer.byteLength(answer.body, 'utf8')));
-  res.end(answer.body, 'utf8');
 }
 
 type Head = { status: number | undefined; headers: Map<string, string> };
