@@ -38,6 +38,8 @@
  *   BENCH_TIMEOUT_MS      deadline of one request (default 30000)
  *   BENCH_ROUTER_WORKERS  the router's worker counts, comma-separated (default 1,2): one row each
  *   BENCH_CPU_PROF        a directory: the router runs with --cpu-prof there (profiles written when it stops)
+ *   BENCH_ALLOC_PROF      a directory: the router samples every allocation, freed ones too, and writes
+ *                         the profile there when it stops (lib/gateways/allocation-sampling.mjs)
  *   LOG_LEVEL             of the gateways and subgraphs (default warn)
  */
 import { deepStrictEqual } from 'node:assert';
@@ -68,6 +70,8 @@ const VERIFY = env.BENCH_VERIFY === 'off' ? 'off' : 'signed';
 const SEED_SCALE = env.BENCH_SEED_SCALE ?? '1';
 const LOG_LEVEL = env.LOG_LEVEL ?? 'warn';
 const CPU_PROF = env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : undefined;
+const ALLOC_PROF = env.BENCH_ALLOC_PROF ? resolve(env.BENCH_ALLOC_PROF) : undefined;
+const ALLOCATION_SAMPLING = join(import.meta.dirname, 'lib', 'gateways', 'allocation-sampling.mjs');
 const SELECTED = selectQueries(env.BENCH_QUERIES);
 for (const [name, v] of Object.entries({ BENCH_ROUNDS: ROUNDS, BENCH_SECONDS: SECONDS, BENCH_CONNECTIONS: CONNECTIONS })) {
   if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} must be a positive number`);
@@ -94,7 +98,7 @@ for (const v of variants.filter((v) => (v.workers ?? 1) > 1 && !v.unavailable)) 
 }
 const running = variants.filter((v) => !v.unavailable);
 const tmp = mkdtempSync(join(tmpdir(), 'campus-bench-gateways-'));
-if (CPU_PROF) mkdirSync(CPU_PROF, { recursive: true });
+for (const dir of [CPU_PROF, ALLOC_PROF]) if (dir) mkdirSync(dir, { recursive: true });
 const started = Date.now();
 const loadAtStart = loadavg();
 
@@ -138,8 +142,9 @@ async function startVariant(workload: Workload, variant: GatewayVariant, probe: 
     });
   }
   // One profile per thread (the planner's too), named by Node (CPU.<date>.<pid>.<thread>.<n>.cpuprofile).
-  const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  const gateway = await startGateway({ ...common, name: `${variant.name} (${workload.name})`, nodeArgs: [...profile, ROUTER_ENTRY], env: routerEnv(workload, variant), cores: variant.workers });
+  const profile = [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), ...(ALLOC_PROF ? ['--import', ALLOCATION_SAMPLING] : [])];
+  const environment = { ...routerEnv(workload, variant), ...(ALLOC_PROF ? { BENCH_ALLOC_PROF: ALLOC_PROF, BENCH_ALLOC_LABEL: variant.name.replace(/\W+/g, '-') } : {}) };
+  const gateway = await startGateway({ ...common, name: `${variant.name} (${workload.name})`, nodeArgs: [...profile, ROUTER_ENTRY], env: environment, cores: variant.workers });
   // The first answer comes from the first worker ready; the load waits for all of them.
   if ((variant.workers ?? 1) > 1) await waitFor(async () => {
     const text = await (await fetch(gateway.url.replace(/\/graphql$/, '/metrics'))).text();
@@ -337,6 +342,7 @@ try {
       startTable(starts, idle, variants),
       ...(pinning.warnings.length ? ['', ...pinning.warnings.map((w) => `WARNING: ${w}`)] : []),
       ...(CPU_PROF ? [`\nrouter CPU profiles: ${CPU_PROF} (npx tsx bench/lib/gateways/profile-summary.ts FILE)`] : []),
+      ...(ALLOC_PROF ? [`\nrouter allocation profiles: ${ALLOC_PROF} (npx tsx bench/lib/gateways/allocation-summary.ts FILE)`] : []),
     ].join('\n'),
   );
   failed = false;

@@ -10,6 +10,7 @@
  * a second or two) and the rounds of the other gateways (idle) are in it too.
  */
 import { readFileSync } from 'node:fs';
+import { functionLabel, packageOf, topLines } from './code-location.ts';
 
 interface ProfileNode {
   id: number;
@@ -33,42 +34,18 @@ const idleIds = new Set(profile.nodes.filter((n) => n.callFrame.functionName ===
 for (const id of idleIds) selfUs.delete(id);
 const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
 
-/** "npm <package>" for node_modules, Node's own module by name, "campus <workspace>/dist/<file or folder>" for the repository's. */
-function packageOf(url: string): string {
-  if (!url) return '(V8/native)';
-  // Node's own modules one by one: node:internal/deps/undici/undici is global fetch.
-  if (url.startsWith('node:')) return url;
-  const nm = url.lastIndexOf('node_modules/');
-  if (nm >= 0) {
-    const rest = url.slice(nm + 'node_modules/'.length).split('/');
-    return `npm ${rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!}`;
-  }
-  // The repository's own compiled code: "campus router/dist/edge", "campus packages/kit/dist/core".
-  const own = /\/(router|packages\/[^/]+|subgraphs\/[^/]+)\/dist\/([^/]+)/.exec(url);
-  return own ? `campus ${own[1]}/dist/${own[2]!.replace(/\.js$/, '')}` : url;
-}
-
 const byFunction = new Map<string, number>();
 const byPackage = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const node = byId.get(id)!;
-  const { functionName, url, lineNumber } = node.callFrame;
-  const path = url.replace(/^file:\/\//, '');
-  const short = path.includes('node_modules/') ? path.replace(/^.*node_modules\//, '') : path.replace(/^.*\/(router|packages|subgraphs)\//, 'campus $1/');
-  const where = url ? `${short}:${lineNumber + 1}` : '';
-  const key = `${functionName || '(anonymous)'}  ${where}`;
+  const { functionName, url } = node.callFrame;
+  const key = functionLabel(node.callFrame);
   byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   const pkg = url ? packageOf(url) : functionName.startsWith('(') ? functionName : '(V8/native)';
   byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + us);
 }
 
-const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)} %`;
-const list = (m: Map<string, number>, n: number) =>
-  [...m]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([k, us]) => `${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`)
-    .join('\n');
+const list = (m: Map<string, number>, n: number) => topLines(m, n, total, (us) => `${(us / 1000).toFixed(0).padStart(7)} ms`);
 
 console.log(`${file}: ${(total / 1e6).toFixed(1)} s busy (idle left out), ${profile.samples.length} samples`);
 console.log(`\nself time by package:\n${list(byPackage, 25)}`);
