@@ -27,7 +27,7 @@ export function functionLabel(callFrame: { functionName: string; url: string; li
   return `${functionName || '(anonymous)'}  ${where}`;
 }
 
-/** The largest entries of `m` as lines: share of `total`, the amount in `unit`, the key. */
+/** The `n` largest entries of `m` as lines: share of `total`, the amount as `format` writes it, the key. */
 export function topLines(m: Map<string, number>, n: number, total: number, format: (amount: number) => string): string {
   return [...m]
     .sort((a, b) => b[1] - a[1])

@@ -9,9 +9,9 @@
  * scope is therefore entered after the body is parsed.
  *
  * One AsyncLocalStorage for everything a server keeps per request: each one in use costs every
- * promise of the process a hook's work and a property (docs/performance.md, "Allocations"), so a
- * server that follows more of a request than its id (the router's observation of it) makes that
- * its scope's value, with the id in it, rather than opening a second scope.
+ * promise of the process a hook's work and a property (docs/performance.md, "The request's one
+ * scope"), so a server that follows more of a request than its id (the router's observation of
+ * it) makes that its scope's value, with the id in it, rather than opening a second scope.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 
@@ -23,7 +23,7 @@ export interface RequestScope {
 const scope = new AsyncLocalStorage<RequestScope>();
 
 export function runWithRequestId<T>(requestId: string, fn: () => T): T {
-  return scope.run({ requestId }, fn);
+  return runInRequestScope({ requestId }, fn);
 }
 
 /** Runs `fn` with `store` as its request's scope: a server's own per-request record, with the request's id. */
