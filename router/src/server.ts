@@ -41,7 +41,7 @@ import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
 import { operationExecutor, planningGateway } from './planning/executor.ts';
 import { fastPath } from './fast-path/fast-path.ts';
-import { graphqlRoute } from './graphql-route.ts';
+import { expressServerOptions, graphqlRoute } from './graphql-route.ts';
 import { preparedOperations } from './fast-path/prepared-operations.ts';
 import { trackSupergraph } from './planning/supergraph-state.ts';
 import { warmPlans } from './planning/warm-plans.ts';
@@ -105,7 +105,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   app.set('trust proxy', config.trustProxy);
   // The GraphQL paths skip Express's router once served (graphql-route.ts); the rest is the app's.
   const graphql = graphqlRoute(app);
-  const httpServer = createServer(graphql.listener);
+  const httpServer = createServer(expressServerOptions(app), graphql.listener);
   // One factory for HTTP and WebSocket: it holds the subgraphs' circuit breakers (subgraph-resilience.ts).
   // The router's own identity: one signer for HTTP fetches and WebSocket upgrades to subgraphs.
   const signer = createRequestSigner(ROUTER_ISSUER, config.signingKeys);
