@@ -14,8 +14,7 @@
  * string ignored), `originalUrl` and `baseUrl` set, an error passed to `next` (or thrown, or a
  * rejected promise) skipping the remaining handlers for the error handler.
  */
-import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 
 export interface GraphqlRoute {
@@ -30,31 +29,6 @@ export function isGraphqlPath(url: string | undefined): boolean {
   const question = url?.indexOf('?') ?? -1;
   const path = question >= 0 ? url!.slice(0, question) : (url ?? '');
   return /^\/(?:graphql)?\/?$/i.test(path);
-}
-
-/**
- * The HTTP server's options that make every request and response born with the app's prototypes
- * (`app.request`, `app.response`), so that neither the route below nor Express's `app.handle` has
- * to give them their prototype afterwards.
- *
- * Why: `Object.setPrototypeOf` on an object already built makes V8 give it a new shape and forget
- * what it had learned about the old one; on the router's request and response, under a small
- * query, that was the largest self time of the route's listener (docs/performance.md, "Born with
- * Express's prototypes"). Setting the same prototype again, as `app.handle` does, costs nothing.
- */
-export function expressServerOptions(app: Express): ServerOptions {
-  function AppRequest(this: IncomingMessage, socket: Socket) {
-    IncomingMessage.call(this, socket);
-  }
-  AppRequest.prototype = app.request;
-  function AppResponse(this: ServerResponse, req: IncomingMessage, options?: unknown) {
-    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: unknown) => void).call(this, req, options);
-  }
-  AppResponse.prototype = app.response;
-  return {
-    IncomingMessage: AppRequest as unknown as typeof IncomingMessage,
-    ServerResponse: AppResponse as unknown as typeof ServerResponse,
-  };
 }
 
 export function graphqlRoute(app: Express): GraphqlRoute {

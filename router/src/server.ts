@@ -10,7 +10,7 @@
  *   POST /graphql (and /)   GraphQL over HTTP
  *   ws   /graphql (and /)   graphql-ws: federated subscriptions, queries and mutations (subscriptions/)
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -19,7 +19,7 @@ import {
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import { createLogger, requestInfo, type Logger } from '@campus/kit/core';
+import { createExpressServer, createLogger, requestInfo, type Logger } from '@campus/kit/core';
 import { graphqlServerSpan, graphqlSpanPlugin } from '@campus/kit/core';
 import { createRequestSigner, createSessionRevocations, createSessionWatch, JWKS_CACHE_MAX_AGE_MS, SERVICE_JWKS_PATH, remoteTokenVerifier, type SessionRevocations, type TokenVerifier } from '@campus/kit/identity';
 import { ROUTER_ISSUER } from '@campus/kit/identity';
@@ -41,7 +41,7 @@ import { createWsRateLimits } from './edge/ws-rate-limits.ts';
 import { createGateway, dataSourceFactory } from './gateway.ts';
 import { operationExecutor, planningGateway } from './planning/executor.ts';
 import { fastPath } from './fast-path/fast-path.ts';
-import { expressServerOptions, graphqlRoute } from './graphql-route.ts';
+import { graphqlRoute } from './graphql-route.ts';
 import { preparedOperations } from './fast-path/prepared-operations.ts';
 import { trackSupergraph } from './planning/supergraph-state.ts';
 import { warmPlans } from './planning/warm-plans.ts';
@@ -105,7 +105,7 @@ export function createRouter(config: RouterConfig, deps: RouterDeps = {}): Route
   app.set('trust proxy', config.trustProxy);
   // The GraphQL paths skip Express's router once served (graphql-route.ts); the rest is the app's.
   const graphql = graphqlRoute(app);
-  const httpServer = createServer(expressServerOptions(app), graphql.listener);
+  const httpServer = createExpressServer(app, graphql.listener);
   // One factory for HTTP and WebSocket: it holds the subgraphs' circuit breakers (subgraph-resilience.ts).
   // The router's own identity: one signer for HTTP fetches and WebSocket upgrades to subgraphs.
   const signer = createRequestSigner(ROUTER_ISSUER, config.signingKeys);

@@ -4,11 +4,12 @@
  * request and response, and an error reaches the error handler however a handler raises it. The
  * router's own edges through it: packages/stack/test/router/http-edges.e2e.test.ts.
  */
-import { createServer, IncomingMessage, ServerResponse, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { createExpressServer } from '@campus/kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expressServerOptions, graphqlRoute, isGraphqlPath } from '../src/graphql-route.ts';
+import { graphqlRoute, isGraphqlPath } from '../src/graphql-route.ts';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
@@ -19,7 +20,7 @@ async function listen(configure: (app: express.Express, route: ReturnType<typeof
   const route = graphqlRoute(app);
   configure(app, route);
   // As the router's server (server.ts): requests and responses born with the app's prototypes.
-  server = createServer(expressServerOptions(app), route.listener);
+  server = createExpressServer(app, route.listener);
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
 }
@@ -102,28 +103,6 @@ describe('graphqlRoute', () => {
       expect(await res.json(), how).toEqual({ caught: message });
     }
     expect(await (await fetch(`${base}/graphql`)).text()).toBe('reached');
-  });
-
-  it("gives the server's requests and responses the app's prototypes when they are built, and Node's behaviour still", async () => {
-    const app = express();
-    const route = graphqlRoute(app);
-    route.serve([(req, res) => void res.json({ method: req.method, path: req.path })], onError);
-    app.get('/health', (req, res) => void res.type('text').send(`health ${req.get('x-test')}`));
-    const born: unknown[] = [];
-    server = createServer(expressServerOptions(app), (req, res) => {
-      // Before the route or Express touch them.
-      born.push(Object.getPrototypeOf(req) === app.request, Object.getPrototypeOf(res) === app.response);
-      born.push(req instanceof IncomingMessage, res instanceof ServerResponse);
-      route.listener(req, res);
-    });
-    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
-    const graphql = await fetch(`${base}/graphql`, { method: 'POST' });
-    expect(await graphql.json()).toEqual({ method: 'POST', path: '/graphql' });
-    const health = await fetch(`${base}/health`, { headers: { 'x-test': 'yes' } });
-    expect(health.headers.get('content-type')).toMatch(/^text\/plain/);
-    expect(await health.text()).toBe('health yes');
-    expect(born).toEqual([true, true, true, true, true, true, true, true]);
   });
 
   it('answers 404 when the handlers all pass the request on, as Express would', async () => {

@@ -2,6 +2,7 @@ export * from './client-address.ts';
 export * from './config.ts';
 export * from './error-reason.ts';
 export * from './errors.ts';
+export * from './express-server.ts';
 export * from './fail-fast-redis.ts';
 export * from './format-error.ts';
 export * from './headers.ts';

@@ -11,7 +11,8 @@
  *   ws   /graphql                graphql-ws (subscriptions), router-signed upgrades only
  *   ...                          extra routes the service adds (JWKS, webhooks)
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createExpressServer } from '../core/express-server.ts';
 import { createMetricsRegistry, metricsHandler, type MetricsRegistry } from '../core/metrics.ts';
 import type { Duplex } from 'node:stream';
 import { ApolloServer, type BaseContext } from '@apollo/server';
@@ -78,7 +79,7 @@ export function createSubgraphServer<C extends BaseContext>(options: SubgraphSer
   const gate = createRequestGate({ service: options.name, schema: options.schema, identity: options.identity, logger });
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer(app);
+  const httpServer = createExpressServer(app);
   const readiness = subgraphReadiness(options.name, { database: options.database, redisUrl: options.identity.redisUrl });
   // Alive from the moment it listens; ready (below) only once GraphQL is served.
   app.get('/health', readiness.health);
