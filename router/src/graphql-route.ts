@@ -6,8 +6,9 @@
  * and the bookkeeping of `next` across layers) was about a twentieth of the router's CPU per answer,
  * for a route whose handlers are a fixed list. Everything else (health, readiness, metrics, the
  * JWKS, the answer while the router starts) stays Express's, and the handlers are Express's too:
- * each request gets Express's request and response prototypes as `app.handle` gives them, so
- * `req.ip`, `req.get`, `res.json` and the trust-proxy setting behave exactly as under the router.
+ * each request has Express's request and response prototypes, as `app.handle` gives them (the
+ * router's server builds them with those prototypes already, packages/kit/src/core/express-server.ts),
+ * so `req.ip`, `req.get`, `res.json` and the trust-proxy setting behave exactly as under the router.
  *
  * What Express's router does for a route that this does as well: the path matched as Express 5
  * matches `app.all(['/', '/graphql'])` (case-insensitive, an optional trailing slash, the query
@@ -65,7 +66,8 @@ export function graphqlRoute(app: Express): GraphqlRoute {
   return {
     listener(incoming, outgoing) {
       if (!route || !isGraphqlPath(incoming.url)) return void app(incoming, outgoing);
-      // As app.handle and the router prepare a request for the handlers of a matched route.
+      // As app.handle and the router prepare a request for the handlers of a matched route (the
+      // prototypes are already these under createExpressServer, and setting them again costs nothing).
       const req = Object.setPrototypeOf(incoming, app.request) as Request;
       const res = Object.setPrototypeOf(outgoing, app.response) as Response;
       req.res = res;
