@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import type { Express } from 'express';
 
 /** Node's server options that build requests and responses with the app's prototypes. */
-export function expressServerOptions(app: Express): ServerOptions {
+function expressServerOptions(app: Express): ServerOptions {
   // Constructors as Node's own are (functions, not classes), so that their prototype can be the
   // app's objects themselves; a class's prototype cannot be replaced.
   function AppRequest(this: IncomingMessage, socket: Socket) {
